@@ -1,0 +1,66 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/cogniscape/cogniscape/internal/secret"
+	"github.com/cogniscape/cogniscape/internal/sqlite"
+)
+
+// common holds the flags every subcommand shares.
+type common struct {
+	data      string
+	publicURL string
+	addr      string
+	getenv    func(string) string
+}
+
+func newFlagSet(name string, stderr io.Writer, getenv func(string) string, c *common) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.getenv = getenv
+	fs.StringVar(&c.data, "data", envOr(getenv, "COGNISCAPE_DATA", "./data"), "data directory holding the SQLite database (env COGNISCAPE_DATA)")
+	fs.StringVar(&c.publicURL, "public-url", getenv("COGNISCAPE_PUBLIC_URL"), "external base URL used in printed webhook URLs, e.g. https://cogniscape.example.com (env COGNISCAPE_PUBLIC_URL)")
+	fs.StringVar(&c.addr, "addr", envOr(getenv, "COGNISCAPE_ADDR", "127.0.0.1:8080"), "listen address (env COGNISCAPE_ADDR)")
+	return fs
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// openStore opens the SQLite store in the data directory with the master key
+// from COGNISCAPE_MASTER_KEY or the key file beside the database.
+func (c *common) openStore() (*sqlite.DB, error) {
+	if err := os.MkdirAll(c.data, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	key, err := secret.LoadKey(c.getenv("COGNISCAPE_MASTER_KEY"), c.data)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqlite.Open(c.data, key)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return db, nil
+}
+
+// baseURL is where people and Jira reach this server.
+func (c *common) baseURL() string {
+	if c.publicURL != "" {
+		return strings.TrimRight(c.publicURL, "/")
+	}
+	return "http://" + c.addr
+}
+
+func (c *common) webhookURL(customerKey string) string {
+	return c.baseURL() + "/api/v1/events/jira/" + customerKey
+}

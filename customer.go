@@ -1,0 +1,43 @@
+package cogniscape
+
+import (
+	"context"
+	"time"
+)
+
+// Customer is one tenant of Cogniscape. Every stored row belongs to exactly
+// one customer, and every query is scoped to one.
+type Customer struct {
+	ID        int64
+	Key       string // URL-safe, at least 128 random bits; part of the webhook URL
+	Name      string
+	CreatedAt time.Time
+}
+
+// Credentials are the secrets handed out once when a customer is created or
+// rotated. The store keeps the Jira secret encrypted and the API token only as
+// a hash, so these values cannot be read back later.
+type Credentials struct {
+	JiraSecret string
+	APIToken   string
+}
+
+// CustomerService manages customers and their secrets.
+type CustomerService interface {
+	// CreateCustomer creates a customer with fresh credentials.
+	CreateCustomer(ctx context.Context, name string) (*Customer, Credentials, error)
+	// Customers lists all customers, oldest first.
+	Customers(ctx context.Context) ([]Customer, error)
+	// CustomerByKey returns ENOTFOUND for an unknown key.
+	CustomerByKey(ctx context.Context, key string) (*Customer, error)
+	// JiraSecret returns the customer's current webhook secret, read from the
+	// store on every call so that a rotation takes effect at once. ENOTFOUND
+	// for an unknown key.
+	JiraSecret(ctx context.Context, customerKey string) (customerID int64, secret []byte, err error)
+	// RotateJiraSecret replaces the secret; the old one stops working at once.
+	RotateJiraSecret(ctx context.Context, customerKey string) (string, error)
+	// CustomerByAPIToken authenticates a read token. EUNAUTHORIZED if unknown.
+	CustomerByAPIToken(ctx context.Context, token string) (*Customer, error)
+	// CreateAPIToken issues an additional read token for the customer.
+	CreateAPIToken(ctx context.Context, customerID int64) (string, error)
+}

@@ -1,0 +1,187 @@
+// Package httpd serves Cogniscape over HTTP: the webhook receivers, the REST
+// read API, health and metrics.
+package httpd
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/cogniscape/cogniscape"
+)
+
+// DefaultMaxBody is Jira Cloud's own cap on webhook payloads.
+const DefaultMaxBody = 25 << 20
+
+// WebhookSource is how the server understands one provider's webhooks.
+type WebhookSource interface {
+	// Authenticate reports whether the request proves knowledge of secret.
+	Authenticate(h http.Header, body, secret []byte) bool
+	// Inspect reads the envelope of an authenticated body, or says why the
+	// body is not an acceptable webhook (a caller-safe reason).
+	Inspect(body []byte) (cogniscape.Envelope, error)
+	// DeliveryID returns the provider's delivery identifier and retry count.
+	DeliveryID(h http.Header) (identifier string, retry int)
+}
+
+// Server is the HTTP server. Set the fields, then call Open.
+type Server struct {
+	Addr      string // listen address, e.g. 127.0.0.1:8080
+	PublicURL string // external base URL, for links shown to people
+	MaxBody   int64  // largest accepted body; DefaultMaxBody if 0
+	TLSCert   string // PEM files; when both are set the server speaks HTTPS
+	TLSKey    string
+
+	Customers cogniscape.CustomerService
+	Events    cogniscape.EventLog
+	Jira      WebhookSource
+	// Ready reports whether the store is reachable, for /readyz; Lag, if set,
+	// the number of events not projected yet.
+	Ready func(ctx context.Context) error
+	Lag   func(ctx context.Context) (int64, error)
+	// LogSize reports the number of events in the log, for /metrics.
+	LogSize func(ctx context.Context) (int64, error)
+	// Extra lets other parts (graph API, MCP, portal) add routes.
+	Extra func(mux *http.ServeMux, auth func(http.Handler) http.Handler)
+
+	Logger *slog.Logger
+	Now    func() time.Time
+
+	metrics  *metrics
+	ln       net.Listener
+	srv      *http.Server
+	certs    *certReloader
+	serveErr chan error
+}
+
+// Open starts listening and serving in the background.
+func (s *Server) Open() error {
+	if s.MaxBody <= 0 {
+		s.MaxBody = DefaultMaxBody
+	}
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	s.metrics = newMetrics(s.LogSize, s.Lag)
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return err
+	}
+	s.srv = &http.Server{
+		Handler: s.Handler(),
+		// Bounds for slow or idle clients, so that a handful of them cannot
+		// hold the server's connections.
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+	}
+	if s.TLSCert != "" || s.TLSKey != "" {
+		if s.certs, err = newCertReloader(s.TLSCert, s.TLSKey); err != nil {
+			ln.Close()
+			return err
+		}
+		s.srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: s.certs.GetCertificate}
+		ln = tls.NewListener(ln, s.srv.TLSConfig)
+	}
+	s.ln = ln
+	s.serveErr = make(chan error, 1)
+	go func() { s.serveErr <- s.srv.Serve(ln) }()
+	return nil
+}
+
+// URL returns the base URL the server listens on.
+func (s *Server) URL() string {
+	scheme := "http"
+	if s.certs != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + s.ln.Addr().String()
+}
+
+// Shutdown stops accepting connections and waits for in-flight requests.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.srv == nil {
+		return nil
+	}
+	err := s.srv.Shutdown(ctx)
+	if serr := <-s.serveErr; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return err
+}
+
+// Handler returns the server's routes; Open uses it, and tests may too.
+func (s *Server) Handler() http.Handler {
+	if s.metrics == nil {
+		s.metrics = newMetrics(s.LogSize, s.Lag)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v1/events/jira/{customerKey}", s.handleJiraWebhook)
+	mux.Handle("GET /api/v1/deliveries", s.requireToken(http.HandlerFunc(s.handleDeliveries)))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.handleReady)
+	mux.Handle("GET /metrics", s.metrics.handler())
+	if s.Extra != nil {
+		s.Extra(mux, s.requireToken)
+	}
+	return mux
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	body := map[string]any{"status": "ok"}
+	if s.Ready != nil {
+		if err := s.Ready(ctx); err != nil {
+			s.Logger.Warn("not ready", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "store unreachable"})
+			return
+		}
+	}
+	if s.Lag != nil {
+		if lag, err := s.Lag(ctx); err == nil {
+			body["projection_lag"] = lag
+		}
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// writeError answers with the status that err's code maps to and a
+// caller-safe message; internal details go to the log only.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := cogniscape.ErrorCode(err)
+	status := map[string]int{
+		cogniscape.EINVALID:      http.StatusBadRequest,
+		cogniscape.ENOTFOUND:     http.StatusNotFound,
+		cogniscape.ECONFLICT:     http.StatusConflict,
+		cogniscape.EUNAUTHORIZED: http.StatusUnauthorized,
+		cogniscape.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	}[code]
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	if status >= 500 {
+		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, status, map[string]string{"error": cogniscape.ErrorMessage(err)})
+}

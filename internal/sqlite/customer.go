@@ -1,0 +1,163 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/cogniscape/cogniscape"
+	"github.com/cogniscape/cogniscape/internal/secret"
+)
+
+var _ cogniscape.CustomerService = (*DB)(nil)
+
+// CreateCustomer creates a customer with a new key, Jira secret and API token.
+func (db *DB) CreateCustomer(ctx context.Context, name string) (*cogniscape.Customer, cogniscape.Credentials, error) {
+	if name == "" {
+		return nil, cogniscape.Credentials{}, cogniscape.Errorf(cogniscape.EINVALID, "customer name is required")
+	}
+	c := &cogniscape.Customer{Key: secret.NewCustomerKey(), Name: name, CreatedAt: db.Now().UTC().Truncate(1e6)}
+	creds := cogniscape.Credentials{JiraSecret: secret.NewJiraSecret(), APIToken: secret.NewAPIToken()}
+	err := db.exec(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO customers (key, name, created_at, secret_enc, secret_rotated_at) VALUES (?, ?, ?, ?, ?)`,
+			c.Key, c.Name, ms(c.CreatedAt), db.box.Seal([]byte(creds.JiraSecret), c.Key), ms(c.CreatedAt))
+		if err != nil {
+			return err
+		}
+		if c.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO api_tokens (customer_id, hash, created_at) VALUES (?, ?, ?)`,
+			c.ID, secret.HashToken(creds.APIToken), ms(c.CreatedAt))
+		return err
+	})
+	if err != nil {
+		return nil, cogniscape.Credentials{}, unavailable("create customer", err)
+	}
+	return c, creds, nil
+}
+
+// Customers lists all customers, oldest first.
+func (db *DB) Customers(ctx context.Context) ([]cogniscape.Customer, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, key, name, created_at FROM customers ORDER BY id`)
+	if err != nil {
+		return nil, unavailable("list customers", err)
+	}
+	defer rows.Close()
+	var out []cogniscape.Customer
+	for rows.Next() {
+		var c cogniscape.Customer
+		var created int64
+		if err := rows.Scan(&c.ID, &c.Key, &c.Name, &created); err != nil {
+			return nil, unavailable("list customers", err)
+		}
+		c.CreatedAt = fromMS(created)
+		out = append(out, c)
+	}
+	return out, unavailableIf("list customers", rows.Err())
+}
+
+// CustomerByKey returns the customer with this key, or ENOTFOUND.
+func (db *DB) CustomerByKey(ctx context.Context, key string) (*cogniscape.Customer, error) {
+	var c cogniscape.Customer
+	var created int64
+	err := db.read.QueryRowContext(ctx, `SELECT id, key, name, created_at FROM customers WHERE key = ?`, key).
+		Scan(&c.ID, &c.Key, &c.Name, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
+	}
+	if err != nil {
+		return nil, unavailable("customer by key", err)
+	}
+	c.CreatedAt = fromMS(created)
+	return &c, nil
+}
+
+type cachedSecret struct {
+	sealed, plain []byte
+}
+
+// JiraSecret returns the customer's current webhook secret. The sealed value
+// is read from the database on every call, so a rotation by another process
+// takes effect on the next request; only the decryption is cached, keyed by
+// the ciphertext it came from.
+func (db *DB) JiraSecret(ctx context.Context, customerKey string) (int64, []byte, error) {
+	var id int64
+	var sealed []byte
+	err := db.read.QueryRowContext(ctx, `SELECT id, secret_enc FROM customers WHERE key = ?`, customerKey).Scan(&id, &sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
+	}
+	if err != nil {
+		return 0, nil, unavailable("read secret", err)
+	}
+	if v, ok := db.secretCache.Load(customerKey); ok {
+		if c := v.(cachedSecret); bytes.Equal(c.sealed, sealed) {
+			return id, c.plain, nil
+		}
+	}
+	plain, err := db.box.Open(sealed, customerKey)
+	if err != nil {
+		return 0, nil, &cogniscape.Error{Code: cogniscape.EINTERNAL, Message: "cannot decrypt customer secret", Err: err}
+	}
+	db.secretCache.Store(customerKey, cachedSecret{sealed: sealed, plain: plain})
+	return id, plain, nil
+}
+
+// RotateJiraSecret replaces the customer's webhook secret and returns the new one.
+func (db *DB) RotateJiraSecret(ctx context.Context, customerKey string) (string, error) {
+	s := secret.NewJiraSecret()
+	err := db.exec(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE customers SET secret_enc = ?, secret_rotated_at = ? WHERE key = ?`,
+			db.box.Seal([]byte(s), customerKey), ms(db.Now()), customerKey)
+		if err != nil {
+			return unavailable("rotate secret", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return s, nil
+}
+
+// CustomerByAPIToken authenticates a read token.
+func (db *DB) CustomerByAPIToken(ctx context.Context, token string) (*cogniscape.Customer, error) {
+	var c cogniscape.Customer
+	var created int64
+	err := db.read.QueryRowContext(ctx, `SELECT c.id, c.key, c.name, c.created_at FROM api_tokens t JOIN customers c ON c.id = t.customer_id
+		WHERE t.hash = ? AND t.revoked_at IS NULL`, secret.HashToken(token)).Scan(&c.ID, &c.Key, &c.Name, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, cogniscape.Errorf(cogniscape.EUNAUTHORIZED, "invalid API token")
+	}
+	if err != nil {
+		return nil, unavailable("authenticate token", err)
+	}
+	c.CreatedAt = fromMS(created)
+	return &c, nil
+}
+
+// CreateAPIToken issues another read token for the customer.
+func (db *DB) CreateAPIToken(ctx context.Context, customerID int64) (string, error) {
+	tok := secret.NewAPIToken()
+	err := db.exec(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (customer_id, hash, created_at) VALUES (?, ?, ?)`,
+			customerID, secret.HashToken(tok), ms(db.Now()))
+		return err
+	})
+	if err != nil {
+		return "", unavailable("create token", err)
+	}
+	return tok, nil
+}
+
+func unavailableIf(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return unavailable(op, err)
+}

@@ -1,0 +1,307 @@
+// Package sqlite implements Cogniscape's storage on an embedded SQLite file
+// (modernc.org/sqlite, pure Go). Writes of the whole process go through one
+// writer goroutine that groups concurrent appends into shared transactions
+// (group commit), so that every acknowledged event is fsynced without paying
+// one fsync per request.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cogniscape/cogniscape"
+	"github.com/cogniscape/cogniscape/internal/secret"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migration/*.sql
+var migrations embed.FS
+
+// FileName is the database file inside the data directory.
+const FileName = "cogniscape.db"
+
+// maxBatch bounds how many queued writes share one transaction.
+const maxBatch = 512
+
+// DB is the SQLite store. It implements cogniscape.CustomerService and
+// cogniscape.EventLog.
+type DB struct {
+	Path string
+	// Now is the clock; tests may replace it before use.
+	Now func() time.Time
+
+	write *sql.DB // one connection, owned by the writer goroutine
+	read  *sql.DB // a pool of query-only connections
+	box   *secret.Box
+
+	jobs    chan writeJob
+	stop    chan struct{}
+	stopped chan struct{}
+	closeMu sync.Once
+
+	secretCache sync.Map // customer key → cachedSecret
+}
+
+// Open opens (creating it if needed) the database in dir, applies the
+// migrations and starts the writer. masterKey encrypts customer secrets.
+func Open(dir string, masterKey []byte) (*DB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	box, err := secret.NewBox(masterKey)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, FileName)
+	// Create the file ourselves so that it, and the WAL SQLite derives from
+	// its mode, are readable by the owner only.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create database: %w", err)
+	}
+	f.Close()
+	// synchronous=FULL: in WAL mode that fsyncs the WAL on every commit, so an
+	// acknowledged event survives a power cut. _txlock=immediate takes the
+	// write lock at BEGIN, avoiding lock-upgrade deadlocks with other
+	// processes (the tenant CLI) writing the same file.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
+		"&_pragma=foreign_keys(1)&_txlock=immediate"
+	write, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxIdleTime(0)
+	write.SetConnMaxLifetime(0)
+	read, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
+	db := &DB{
+		Path: path, Now: time.Now, write: write, read: read, box: box,
+		jobs: make(chan writeJob, 4096), stop: make(chan struct{}), stopped: make(chan struct{}),
+	}
+	if err := db.migrate(context.Background()); err != nil {
+		write.Close()
+		read.Close()
+		return nil, err
+	}
+	go db.runWriter()
+	return db, nil
+}
+
+// Close stops the writer after the queued writes and closes the database.
+func (db *DB) Close() error {
+	db.closeMu.Do(func() {
+		close(db.stop)
+		<-db.stopped
+	})
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.read.QueryRowContext(ctx, `SELECT 1 FROM customers LIMIT 1`).Scan(&one); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return unavailable("ping", err)
+	}
+	return nil
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migration/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := db.applyMigration(ctx, name); err != nil {
+			return fmt.Errorf("migrate %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// MigrationNames lists the embedded migrations in the order they apply.
+func MigrationNames() []string {
+	names, _ := fs.Glob(migrations, "migration/*.sql")
+	sort.Strings(names)
+	for i := range names {
+		names[i] = strings.TrimPrefix(names[i], "migration/")
+	}
+	return names
+}
+
+func (db *DB) applyMigration(ctx context.Context, name string) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	script, err := migrations.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(script)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, time.Now().UnixMilli()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// writeJob is one unit of work for the writer: fn runs inside a savepoint of a
+// shared transaction; done receives its error, or the commit's.
+type writeJob struct {
+	fn   func(tx *sql.Tx) error
+	done chan error
+}
+
+// exec queues fn for the writer and waits until its transaction is durable.
+func (db *DB) exec(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	job := writeJob{fn: fn, done: make(chan error, 1)}
+	select {
+	case db.jobs <- job:
+	case <-db.stop:
+		return cogniscape.Errorf(cogniscape.EUNAVAILABLE, "store is closing")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued, the job runs even if ctx ends, so wait for it: the caller
+	// must not report failure for something that may have been stored.
+	return <-job.done
+}
+
+func (db *DB) runWriter() {
+	defer close(db.stopped)
+	for {
+		var first writeJob
+		select {
+		case first = <-db.jobs:
+		case <-db.stop:
+			// Finish what was queued before Close.
+			for {
+				select {
+				case j := <-db.jobs:
+					db.commit([]writeJob{j})
+				default:
+					return
+				}
+			}
+		}
+		batch := []writeJob{first}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case j := <-db.jobs:
+				batch = append(batch, j)
+			default:
+				break drain
+			}
+		}
+		db.commit(batch)
+	}
+}
+
+// commit runs the batch in one transaction. Each job runs in its own
+// savepoint, so that one failing job does not undo the others.
+func (db *DB) commit(batch []writeJob) {
+	errs := make([]error, len(batch))
+	fail := func(err error) {
+		for _, j := range batch {
+			j.done <- unavailable("commit", err)
+		}
+	}
+	ctx := context.Background()
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		fail(err)
+		return
+	}
+	single := len(batch) == 1
+	for i, j := range batch {
+		if single {
+			errs[i] = j.fn(tx)
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT job`); err != nil {
+			tx.Rollback()
+			fail(err)
+			return
+		}
+		if errs[i] = j.fn(tx); errs[i] != nil {
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO job`); err != nil {
+				tx.Rollback()
+				fail(err)
+				return
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE job`); err != nil {
+			tx.Rollback()
+			fail(err)
+			return
+		}
+	}
+	if single && errs[0] != nil {
+		tx.Rollback()
+		batch[0].done <- errs[0]
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		tx.Rollback()
+		fail(err)
+		return
+	}
+	for i, j := range batch {
+		j.done <- errs[i]
+	}
+}
+
+// unavailable wraps a driver failure as EUNAVAILABLE, keeping the cause for
+// logs. Domain errors pass through unchanged.
+func unavailable(op string, err error) error {
+	var e *cogniscape.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return &cogniscape.Error{Code: cogniscape.EUNAVAILABLE, Message: "storage unavailable", Err: fmt.Errorf("%s: %w", op, err)}
+}
+
+// isUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY conflict.
+func isUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		code := se.Code()
+		return code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
