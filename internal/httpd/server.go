@@ -61,16 +61,6 @@ type Server struct {
 
 // Open starts listening and serving in the background.
 func (s *Server) Open() error {
-	if s.MaxBody <= 0 {
-		s.MaxBody = DefaultMaxBody
-	}
-	if s.Logger == nil {
-		s.Logger = slog.Default()
-	}
-	if s.Now == nil {
-		s.Now = time.Now
-	}
-	s.metrics = newMetrics(s.LogSize, s.Lag)
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
 		return err
@@ -123,9 +113,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // Handler returns the server's routes; Open uses it, and tests may too.
 func (s *Server) Handler() http.Handler {
-	if s.metrics == nil {
-		s.metrics = newMetrics(s.LogSize, s.Lag)
+	if s.MaxBody <= 0 {
+		s.MaxBody = DefaultMaxBody
 	}
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	s.metrics = newMetrics(s.LogSize, s.Lag)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v1/events/jira/{customerKey}", s.handleJiraWebhook)
 	mux.Handle("GET /api/v1/deliveries", s.requireToken(http.HandlerFunc(s.handleDeliveries)))
