@@ -6,6 +6,7 @@
 //	cogniscape tenant list                list customers
 //	cogniscape tenant rotate-secret --customer-key K
 //	cogniscape deliveries --customer-key K
+//	cogniscape replay [--customer-key K]
 //
 // Every subcommand takes --data DIR (env COGNISCAPE_DATA, default ./data).
 package main
@@ -31,6 +32,7 @@ Commands:
                              replace a customer's Jira secret; the old one stops working at once
   deliveries --customer-key K
                              show a customer's delivery log, newest first
+  replay [--customer-key K]  rebuild the graph from the stored events
 
 Run 'cogniscape <command> -h' for a command's flags.
 `
@@ -85,6 +87,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return usageError{fmt.Sprintf("unknown tenant subcommand %q", args[1])}
 	case "deliveries":
 		return runDeliveries(ctx, args[1:], stdout, stderr, getenv)
+	case "replay":
+		return runReplay(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -6,10 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
+	"github.com/cogniscape/cogniscape"
 	"github.com/cogniscape/cogniscape/internal/httpd"
 	"github.com/cogniscape/cogniscape/internal/jira"
+	"github.com/cogniscape/cogniscape/internal/projector"
 	"github.com/cogniscape/cogniscape/internal/sqlite"
 )
 
@@ -19,6 +22,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	maxBody := fs.Int64("max-body", envInt(getenv, "COGNISCAPE_MAX_BODY", httpd.DefaultMaxBody), "largest accepted webhook body in bytes (env COGNISCAPE_MAX_BODY)")
 	tlsCert := fs.String("tls-cert", getenv("COGNISCAPE_TLS_CERT"), "PEM certificate file: serve HTTPS, reloading the file when it changes (env COGNISCAPE_TLS_CERT)")
 	tlsKey := fs.String("tls-key", getenv("COGNISCAPE_TLS_KEY"), "PEM private key file for --tls-cert (env COGNISCAPE_TLS_KEY)")
+	retention := fs.Duration("raw-retention", envDuration(getenv, "COGNISCAPE_RAW_RETENTION", 7*24*time.Hour), "how long raw webhook bodies are kept after projection; 0 drops them at once (env COGNISCAPE_RAW_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -30,25 +34,35 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	defer db.Close()
 
+	db.RawRetention = *retention
 	if err := firstStart(ctx, &c, db, stdout); err != nil {
 		return err
 	}
 
+	proj := projector.New(db, jira.Normalize, logger)
 	srv := &httpd.Server{
 		Addr: c.addr, PublicURL: c.publicURL, MaxBody: *maxBody, TLSCert: *tlsCert, TLSKey: *tlsKey,
-		Customers: db, Events: db, Jira: jira.Source{},
-		Ready: db.Ping, LogSize: db.LogSize, Logger: logger,
+		Customers: db, Events: db, Jira: jira.Source{}, Graph: &cogniscape.Reader{Store: db}, Appended: proj.Notify,
+		Ready: db.Ping, Lag: db.ProjectionLag, LogSize: db.LogSize, Logger: logger,
 	}
 	if err := srv.Open(); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	logger.Info("serving", "url", srv.URL(), "data", c.data)
 
+	workCtx, stopWork := context.WithCancel(context.Background())
+	var workers sync.WaitGroup
+	workers.Go(func() { proj.Run(workCtx) })
+	workers.Go(func() { sweepRawBodies(workCtx, db, *retention, logger) })
+
 	<-ctx.Done()
 	logger.Info("shutting down: draining in-flight requests")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	err = srv.Shutdown(shutdownCtx)
+	stopWork()
+	workers.Wait()
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	logger.Info("stopped")
@@ -70,6 +84,35 @@ func firstStart(ctx context.Context, c *common, db *sqlite.DB, stdout io.Writer)
 	printCredentials(stdout, tenantJSON{CustomerKey: cust.Key, Name: cust.Name, JiraSecret: creds.JiraSecret,
 		APIToken: creds.APIToken, WebhookURL: c.webhookURL(cust.Key)}, c.baseURL())
 	return nil
+}
+
+// sweepRawBodies drops raw bodies of projected events older than the
+// retention, once an hour.
+func sweepRawBodies(ctx context.Context, db *sqlite.DB, retention time.Duration, logger *slog.Logger) {
+	if retention <= 0 {
+		return // dropped at projection time
+	}
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := db.DropRawBodies(ctx, time.Now().Add(-retention)); err != nil {
+			logger.Warn("drop raw bodies", "err", err)
+		} else if n > 0 {
+			logger.Info("dropped raw bodies past retention", "events", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func envDuration(getenv func(string) string, key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(getenv(key)); err == nil {
+		return d
+	}
+	return def
 }
 
 func envInt(getenv func(string) string, key string, def int64) int64 {

@@ -60,7 +60,7 @@ func (m *memLog) QuarantinedBody(context.Context, int64, int64) (*cogniscape.Qua
 // oneCustomer is a CustomerService with a single customer.
 type oneCustomer struct {
 	cogniscape.CustomerService // unused methods panic
-	key, secret string
+	key, secret                string
 }
 
 func (o oneCustomer) JiraSecret(_ context.Context, key string) (int64, []byte, error) {

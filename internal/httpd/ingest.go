@@ -89,6 +89,9 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, src WebhookSourc
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "storage unavailable"})
 		return "unavailable"
 	}
+	if outcome == cogniscape.OutcomeAccepted && s.Appended != nil {
+		s.Appended()
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": string(outcome)})
 	return string(outcome)
 }

@@ -40,6 +40,9 @@ type Server struct {
 	Customers cogniscape.CustomerService
 	Events    cogniscape.EventLog
 	Jira      WebhookSource
+	Graph     *cogniscape.Reader // the read API; nil serves none
+	// Appended, if set, is called after an event is stored (to wake the projector).
+	Appended func()
 	// Ready reports whether the store is reachable, for /readyz; Lag, if set,
 	// the number of events not projected yet.
 	Ready func(ctx context.Context) error
@@ -126,6 +129,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v1/events/jira/{customerKey}", s.handleJiraWebhook)
 	mux.Handle("GET /api/v1/deliveries", s.requireToken(http.HandlerFunc(s.handleDeliveries)))
+	s.graphRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -85,7 +85,9 @@ func basicPassword(auth string) ([]byte, bool) {
 type Source struct{}
 
 // Authenticate implements the server's source interface; see Authenticate.
-func (Source) Authenticate(h http.Header, body, secret []byte) bool { return Authenticate(h, body, secret) }
+func (Source) Authenticate(h http.Header, body, secret []byte) bool {
+	return Authenticate(h, body, secret)
+}
 
 // Inspect implements the server's source interface; see Inspect.
 func (Source) Inspect(body []byte) (cogniscape.Envelope, error) { return Inspect(body) }
@@ -138,7 +140,7 @@ type selfOnly struct {
 
 // envelope decodes only the fields Inspect needs; encoding/json skips the rest.
 type envelope struct {
-	WebhookEvent *string        `json:"webhookEvent"`
+	WebhookEvent *string         `json:"webhookEvent"`
 	Timestamp    json.RawMessage `json:"timestamp"`
 	Issue        *selfOnly       `json:"issue"`
 	Comment      *selfOnly       `json:"comment"`

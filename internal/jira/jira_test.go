@@ -23,11 +23,11 @@ func TestSignDocumentedVector(t *testing.T) {
 func TestFixtureSignatureVectors(t *testing.T) {
 	secret := []byte("pay-webhook-test-secret-2026")
 	for file, sig := range map[string]string{
-		"cloud/issue_created.json":                   "sha256=d5d858774fa8ceac6148c96ba15774c74f3b99c4622032fdb34f3754cd8cc587",
-		"cloud/comment_created.json":                 "sha256=842148f94c78e0107ddecdb153dfce331c6ca68a770255da4b13f6714f947048",
-		"cloud/issuelink_created.json":               "sha256=b82541e1f5929f2c17b8119f7a0c06bb80505cf920be7229f8728c9c2fb93a21",
-		"datacenter/dc_issue_updated_status.json":    "sha256=a4b83adfedfc6af4ffb42cb2e766542988bf277e072ad8ab29d6cd254fa033bc",
-		"ignored/board_created.json":                 "sha256=2b077346421a4fa52402ab015cf6d6fb77cb3bd53f342b4a769a127421f6c660",
+		"cloud/issue_created.json":                    "sha256=d5d858774fa8ceac6148c96ba15774c74f3b99c4622032fdb34f3754cd8cc587",
+		"cloud/comment_created.json":                  "sha256=842148f94c78e0107ddecdb153dfce331c6ca68a770255da4b13f6714f947048",
+		"cloud/issuelink_created.json":                "sha256=b82541e1f5929f2c17b8119f7a0c06bb80505cf920be7229f8728c9c2fb93a21",
+		"datacenter/dc_issue_updated_status.json":     "sha256=a4b83adfedfc6af4ffb42cb2e766542988bf277e072ad8ab29d6cd254fa033bc",
+		"ignored/board_created.json":                  "sha256=2b077346421a4fa52402ab015cf6d6fb77cb3bd53f342b4a769a127421f6c660",
 		"cloud/issue_updated_status_in_progress.json": "sha256=433e05a81d37ee2c6ac513a36c3923729849337dd821d768e1ff60410607590c",
 	} {
 		body, err := os.ReadFile(filepath.Join("testdata", file))

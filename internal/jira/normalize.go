@@ -155,13 +155,12 @@ func (b *builder) issueEvent() {
 		b.m.Actor = actor.ID
 	}
 	iss, ok := b.issue(object(b.root["issue"]), true)
-	if !ok {
-		return
+	if ok {
+		if b.m.Event == "jira:issue_deleted" {
+			b.setDeleted(iss, true)
+		}
+		b.changes(iss)
 	}
-	if b.m.Event == "jira:issue_deleted" {
-		b.setDeleted(iss, true)
-	}
-	b.changes(iss)
 	if c := object(b.root["comment"]); c != nil {
 		typ, _ := b.root["issue_event_type_name"].(string)
 		b.comment(c, iss.ID, typ == "issue_comment_deleted")
@@ -336,7 +335,7 @@ func (b *builder) sprints(issue cogniscape.NodeRef, fields map[string]any) {
 		}
 	}
 	slices.Sort(keys)
-	found := false
+	found, unusable := false, false
 	var to []cogniscape.NodeRef
 	for _, k := range keys {
 		list, ok := sprintList(fields[k])
@@ -345,15 +344,18 @@ func (b *builder) sprints(issue cogniscape.NodeRef, fields map[string]any) {
 		}
 		found = true
 		for _, s := range list {
-			if sr, ok := b.sprint(s); ok && !slices.Contains(to, sr) {
+			sr, ok := b.sprint(s, false)
+			if !ok {
+				unusable = true
+			} else if !slices.Contains(to, sr) {
 				to = append(to, sr)
 			}
 		}
 	}
-	if !found && b.sprintCleared(fields) {
-		found = true
-	}
-	if found {
+	switch {
+	case found && unusable:
+		// A sprint without a usable id: the set is not known.
+	case found || b.sprintCleared(fields):
 		b.edge(issue, cogniscape.RelSprint, to...)
 	}
 }
@@ -452,13 +454,10 @@ func parseGreenHopperSprint(s string) (map[string]any, bool) {
 	return out, true
 }
 
-// sprint describes a sprint from a sprint object (an issue's Sprint field, or
-// a sprint event with full set: dates it does not carry are cleared).
-func (b *builder) sprint(s map[string]any) (cogniscape.NodeRef, bool) {
-	return b.sprintNode(s, false)
-}
-
-func (b *builder) sprintNode(s map[string]any, full bool) (cogniscape.NodeRef, bool) {
+// sprint describes a sprint from a sprint object: an element of an issue's
+// Sprint field, or the subject of a sprint event (full), which is a complete
+// snapshot, so that the dates it does not carry are cleared.
+func (b *builder) sprint(s map[string]any, full bool) (cogniscape.NodeRef, bool) {
 	id := idOf(s["id"])
 	if id == "" {
 		return cogniscape.NodeRef{}, false
@@ -606,7 +605,7 @@ func (b *builder) issueLinkEvent() {
 }
 
 func (b *builder) sprintEvent() {
-	r, ok := b.sprintNode(object(b.root["sprint"]), true)
+	r, ok := b.sprint(object(b.root["sprint"]), true)
 	if ok && b.m.Event == "sprint_deleted" {
 		b.setDeleted(r, true)
 	}
@@ -958,6 +957,7 @@ var timeLayouts = [...]string{
 	"2006-01-02 15:04:05Z07:00",
 	"2006-01-02 15:04:05Z0700",
 	"2006-01-02 15:04:05",
+	"2006-01-02", // a date alone: midnight UTC
 }
 
 // normTime returns a Jira time (a string in one of timeLayouts, or epoch

@@ -68,27 +68,40 @@ func stripBlocks(s string) string {
 }
 
 // stripInline removes {{monospace}} spans and inline code in single or double
-// backticks from text that
-// has no block markup left.
+// backticks from text that has no block markup left. Every search only moves
+// forward (the paragraph end and the next "}}" are remembered), so the work
+// is linear in the length of s.
 func stripInline(s string) string {
 	var out []byte
 	last := 0
+	para := -1    // end of the paragraph around i (see paragraphEnd), once known
+	closeAt := -2 // index of the next "}}" at or after i+2, -1 if none; -2 unknown
 	i := 0
 	for i < len(s) {
+		if para < i {
+			para = paragraphEnd(s, i)
+		}
 		switch {
 		case strings.HasPrefix(s[i:], "{{"):
-			out = append(out, s[last:i]...)
+			if closeAt != -1 && closeAt < i+2 {
+				if j := strings.Index(s[i+2:], "}}"); j >= 0 {
+					closeAt = i + 2 + j
+				} else {
+					closeAt = -1
+				}
+			}
 			end := len(s)
-			if j := strings.Index(s[i+2:paragraphEnd(s, i+2)], "}}"); j >= 0 {
-				end = i + 2 + j + 2
+			if closeAt >= 0 && closeAt < para {
+				end = closeAt + 2
 			} else if j := strings.IndexByte(s[i:], '\n'); j >= 0 {
 				end = i + j // unclosed: drop the rest of the line
 			}
+			out = append(out, s[last:i]...)
 			out, i = join(out, s, end)
 			last = i
 		case s[i] == '`':
 			n := run(s, i, '`')
-			end, ok := closingRun(s, i+n, n, paragraphEnd(s, i+n))
+			end, ok := closingRun(s, i+n, n, para)
 			if !ok {
 				i += n // a lone backtick is just a character
 				continue
@@ -125,7 +138,7 @@ func blockMacro(s string, i int) (int, bool) {
 // macroOpen reports whether s[i:] starts the opening tag of the wiki macro
 // name ("{code}", "{code:java}", "{code:title=A.java|borderStyle=solid}", any
 // letter case), and returns the index just past it. An opening tag whose
-// parameters never close ends with its line.
+// parameters never closeAt ends with its line.
 func macroOpen(s string, i int, name string) (int, bool) {
 	j := i + 1 + len(name)
 	if j >= len(s) || !strings.EqualFold(s[i+1:j], name) {
@@ -207,35 +220,37 @@ func paragraphEnd(s string, i int) int {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
 
-// join closes the gap left by removing s[?:end] after out: it drops the
-// whitespace on both sides of the gap and puts back one separator — a blank
-// line if either side had one (or both sides a line break), a line break if
-// one side had one, else a single space, or nothing before closing
-// punctuation and at the start or end of the text. The indentation of the
-// line after the gap is kept. It returns the new out and the index in s where
-// copying resumes.
+// join closes the gap left by removing text up to s[end] after out: it drops
+// the whitespace on both sides of the gap and puts back one separator. That is
+// a blank line if the whitespace on either side held one, else a line break if
+// either side held one (a block on lines of its own), else a single space —
+// or nothing before closing punctuation and at the start or end of the text.
+// The indentation of the line after the gap is kept. It returns the new out
+// and the index in s where copying resumes.
 //
 // The separator is never empty between two kept characters unless the second
 // is one of ".,;!?)", none of which occurs in any code marker, so removal can
 // never form a new marker: that is what makes StripCode idempotent.
 func join(out []byte, s string, end int) ([]byte, int) {
-	breaks := 0
+	before := 0 // line breaks in the whitespace before the gap
 	k := len(out)
 	for k > 0 && (isSpace(out[k-1]) || out[k-1] == '\n') {
 		if out[k-1] == '\n' {
-			breaks++
+			before++
 		}
 		k--
 	}
 	out = out[:k]
 
+	after := 0 // and after it
 	resume := end
 	for j := end; j < len(s) && (isSpace(s[j]) || s[j] == '\n'); j++ {
 		if s[j] == '\n' {
-			breaks++
+			after++
 			resume = j + 1 // keep the next line's indentation
 		}
 	}
+	breaks := max(before, after)
 	if resume == end { // no line break: drop the spaces too
 		for resume < len(s) && isSpace(s[resume]) {
 			resume++

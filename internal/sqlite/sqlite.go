@@ -40,6 +40,9 @@ type DB struct {
 	Path string
 	// Now is the clock; tests may replace it before use.
 	Now func() time.Time
+	// RawRetention is how long raw bodies are kept after projection; 0 drops
+	// them in the projecting transaction.
+	RawRetention time.Duration
 
 	write *sql.DB // one connection, owned by the writer goroutine
 	read  *sql.DB // a pool of query-only connections
@@ -92,7 +95,7 @@ func Open(dir string, masterKey []byte) (*DB, error) {
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
 	db := &DB{
-		Path: path, Now: time.Now, write: write, read: read, box: box,
+		Path: path, Now: time.Now, RawRetention: 7 * 24 * time.Hour, write: write, read: read, box: box,
 		jobs: make(chan writeJob, 4096), stop: make(chan struct{}), stopped: make(chan struct{}),
 	}
 	if err := db.migrate(context.Background()); err != nil {

@@ -1,0 +1,124 @@
+package httpd
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cogniscape/cogniscape"
+)
+
+// graphRoutes serves the read API over the graph. Every handler is behind
+// requireToken and scoped to the token's customer: another customer's entity
+// is a 404, exactly as if it did not exist.
+func (s *Server) graphRoutes(mux *http.ServeMux) {
+	if s.Graph == nil {
+		return
+	}
+	h := func(pattern string, fn func(w http.ResponseWriter, r *http.Request, c *cogniscape.Customer) (any, error)) {
+		mux.Handle(pattern, s.requireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			v, err := fn(w, r, CustomerFrom(r.Context()))
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			writeJSON(w, http.StatusOK, v)
+		})))
+	}
+	h("GET /api/v1/issues/{key}", func(w http.ResponseWriter, r *http.Request, c *cogniscape.Customer) (any, error) {
+		return s.Graph.Issue(r.Context(), c.ID, r.PathValue("key"))
+	})
+	h("GET /api/v1/issues", func(w http.ResponseWriter, r *http.Request, c *cogniscape.Customer) (any, error) {
+		q := r.URL.Query()
+		limit, err := intParam(q.Get("limit"), 50, 1, 500)
+		if err != nil {
+			return nil, err
+		}
+		cat := q.Get("status_category")
+		switch cat {
+		case "", cogniscape.CategoryNew, cogniscape.CategoryIndeterminate, cogniscape.CategoryDone:
+		default:
+			return nil, cogniscape.Errorf(cogniscape.EINVALID, "status_category must be new, indeterminate or done")
+		}
+		issues, next, err := s.Graph.Issues(r.Context(), c.ID, cogniscape.IssueFilter{
+			Project: q.Get("project"), StatusCategory: cat, Assignee: q.Get("assignee"), Sprint: q.Get("sprint"),
+			Query: limitString(q.Get("q"), 200), Limit: limit, Cursor: q.Get("cursor")})
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"issues": issues, "next_cursor": next}, nil
+	})
+	h("GET /api/v1/sprints/{id}", func(w http.ResponseWriter, r *http.Request, c *cogniscape.Customer) (any, error) {
+		return s.Graph.Sprint(r.Context(), c.ID, r.PathValue("id"))
+	})
+	h("GET /api/v1/versions/{id}", func(w http.ResponseWriter, r *http.Request, c *cogniscape.Customer) (any, error) {
+		return s.Graph.Version(r.Context(), c.ID, r.PathValue("id"))
+	})
+	h("GET /api/v1/projects/{key}", func(w http.ResponseWriter, r *http.Request, c *cogniscape.Customer) (any, error) {
+		return s.Graph.Project(r.Context(), c.ID, r.PathValue("key"))
+	})
+	h("GET /api/v1/people/{id}", func(w http.ResponseWriter, r *http.Request, c *cogniscape.Customer) (any, error) {
+		return s.Graph.PersonByID(r.Context(), c.ID, r.PathValue("id"))
+	})
+	h("GET /api/v1/activity", func(w http.ResponseWriter, r *http.Request, c *cogniscape.Customer) (any, error) {
+		q := r.URL.Query()
+		since, err := ParseSince(q.Get("since"), 7*24*time.Hour, s.Now())
+		if err != nil {
+			return nil, err
+		}
+		limit, err := intParam(q.Get("limit"), 50, 1, 1000)
+		if err != nil {
+			return nil, err
+		}
+		items, err := s.Graph.Activity(r.Context(), c.ID, since, limit)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"items": items}, nil
+	})
+	h("GET /api/v1/graph/neighbors", func(w http.ResponseWriter, r *http.Request, c *cogniscape.Customer) (any, error) {
+		q := r.URL.Query()
+		node := q.Get("node")
+		if node == "" {
+			return nil, cogniscape.Errorf(cogniscape.EINVALID, "node is required, e.g. node=issue:PAY-101")
+		}
+		depth, err := intParam(q.Get("depth"), 1, 1, 3)
+		if err != nil {
+			return nil, err
+		}
+		return s.Graph.Neighbors(r.Context(), c.ID, limitString(node, 300), depth)
+	})
+}
+
+// ParseSince reads a relative period (24h, 7d, 2w) or an RFC 3339 time;
+// empty means def before now.
+func ParseSince(v string, def time.Duration, now time.Time) (time.Time, error) {
+	if v == "" {
+		return now.Add(-def), nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	bad := cogniscape.Errorf(cogniscape.EINVALID, "since must be like 24h, 7d, 2w or an RFC 3339 time")
+	if len(v) < 2 {
+		return time.Time{}, bad
+	}
+	n, err := strconv.Atoi(v[:len(v)-1])
+	if err != nil || n < 0 || n > 100000 {
+		return time.Time{}, bad
+	}
+	unit := map[byte]time.Duration{'m': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour, 'w': 7 * 24 * time.Hour}[v[len(v)-1]]
+	if unit == 0 {
+		return time.Time{}, bad
+	}
+	return now.Add(-time.Duration(n) * unit), nil
+}
+
+func limitString(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

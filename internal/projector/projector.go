@@ -1,0 +1,141 @@
+// Package projector turns the event log into the graph: in the background, in
+// log order per customer, checkpointed in the same transaction as the graph
+// writes, so that a restart resumes where it stopped and never applies an
+// event twice.
+package projector
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/cogniscape/cogniscape"
+)
+
+// Decoder turns a raw body into its normalised mutation; (nil, nil) means
+// there is nothing to project.
+type Decoder func(body []byte) (*cogniscape.Mutation, error)
+
+// Projector projects pending events. Set the fields, then call Run.
+type Projector struct {
+	Store  cogniscape.ProjectionStore
+	Decode Decoder
+	// BatchSize bounds the events applied in one transaction; small enough
+	// that webhook appends queued behind it wait only milliseconds.
+	BatchSize int
+	// Poll is how often to look for work without a Notify (other processes,
+	// missed wake-ups).
+	Poll   time.Duration
+	Logger *slog.Logger
+
+	wake    chan struct{}
+	applied atomic.Int64
+}
+
+// New returns a projector with defaults.
+func New(store cogniscape.ProjectionStore, decode Decoder, logger *slog.Logger) *Projector {
+	return &Projector{Store: store, Decode: decode, BatchSize: 256, Poll: time.Second, Logger: logger, wake: make(chan struct{}, 1)}
+}
+
+// Notify tells the projector that new events may be waiting. It never blocks,
+// so the acknowledgement path can call it freely.
+func (p *Projector) Notify() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Applied returns the number of events projected by this projector.
+func (p *Projector) Applied() int64 { return p.applied.Load() }
+
+// Run projects until ctx ends.
+func (p *Projector) Run(ctx context.Context) error {
+	t := time.NewTicker(p.Poll)
+	defer t.Stop()
+	for {
+		if _, err := p.CatchUp(ctx); err != nil && ctx.Err() == nil {
+			p.Logger.Error("projection", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-p.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// CatchUp projects every pending event and returns how many it applied.
+func (p *Projector) CatchUp(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		customers, err := p.Store.PendingCustomers(ctx)
+		if err != nil || len(customers) == 0 {
+			return total, err
+		}
+		progress := 0
+		for _, c := range customers {
+			n, err := p.projectCustomer(ctx, c)
+			progress += n
+			if err != nil {
+				return total + progress, err
+			}
+		}
+		total += progress
+		if progress == 0 {
+			return total, nil
+		}
+	}
+}
+
+// projectCustomer applies one batch of a customer's pending events.
+func (p *Projector) projectCustomer(ctx context.Context, customerID int64) (int, error) {
+	events, err := p.Store.PendingEvents(ctx, customerID, p.BatchSize)
+	if err != nil || len(events) == 0 {
+		return 0, err
+	}
+	muts := make([]*cogniscape.Mutation, 0, len(events))
+	for _, ev := range events {
+		m, err := p.mutation(ev)
+		if err != nil {
+			// A stored event that cannot be normalised would block the
+			// customer forever; log it and move on. It stays in the log.
+			p.Logger.Warn("event not projected", "event_id", ev.ID, "type", ev.Type, "err", err)
+			m = nil
+		}
+		if m != nil {
+			m.EventID = ev.ID
+		}
+		muts = append(muts, m)
+	}
+	err = p.Store.ApplyBatch(ctx, customerID, events[0].Checkpoint, events[len(events)-1].ID, muts)
+	if cogniscape.ErrorCode(err) == cogniscape.ECONFLICT {
+		return 0, nil // another projector got there first; re-read
+	}
+	if err != nil {
+		return 0, err
+	}
+	p.applied.Add(int64(len(events)))
+	return len(events), nil
+}
+
+func (p *Projector) mutation(ev cogniscape.PendingEvent) (*cogniscape.Mutation, error) {
+	if ev.Ignored {
+		return nil, nil
+	}
+	if len(ev.Mutation) > 0 {
+		var m cogniscape.Mutation
+		if err := json.Unmarshal(ev.Mutation, &m); err != nil {
+			return nil, err
+		}
+		return &m, nil
+	}
+	if ev.Body == nil {
+		return nil, errors.New("neither a raw body nor a stored mutation")
+	}
+	return p.Decode(ev.Body)
+}

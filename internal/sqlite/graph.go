@@ -1,0 +1,409 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cogniscape/cogniscape"
+)
+
+var _ cogniscape.ProjectionStore = (*DB)(nil)
+
+// PendingCustomers lists customers with events past their checkpoint.
+func (db *DB) PendingCustomers(ctx context.Context) ([]int64, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT c.id FROM customers c LEFT JOIN checkpoints p ON p.customer_id = c.id
+		WHERE EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.id AND e.id > coalesce(p.event_id, 0)) ORDER BY c.id`)
+	if err != nil {
+		return nil, unavailable("pending customers", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, unavailable("pending customers", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, unavailableIf("pending customers", rows.Err())
+}
+
+// PendingEvents reads up to limit events after the customer's checkpoint.
+func (db *DB) PendingEvents(ctx context.Context, customerID int64, limit int) ([]cogniscape.PendingEvent, error) {
+	var cp int64
+	err := db.read.QueryRowContext(ctx, `SELECT event_id FROM checkpoints WHERE customer_id = ?`, customerID).Scan(&cp)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, unavailable("read checkpoint", err)
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT e.id, e.received_at, e.source, e.type, e.site, e.identifier, e.retry, e.ts, e.ignored, e.body, m.payload
+		FROM events e LEFT JOIN mutations m ON m.event_id = e.id
+		WHERE e.customer_id = ? AND e.id > ? ORDER BY e.id LIMIT ?`, customerID, cp, limit)
+	if err != nil {
+		return nil, unavailable("pending events", err)
+	}
+	defer rows.Close()
+	var out []cogniscape.PendingEvent
+	for rows.Next() {
+		var p cogniscape.PendingEvent
+		var received, ts int64
+		var payload []byte
+		if err := rows.Scan(&p.ID, &received, &p.Source, &p.Type, &p.Site, &p.Identifier, &p.Retry, &ts, &p.Ignored, &p.Body, &payload); err != nil {
+			return nil, unavailable("pending events", err)
+		}
+		p.CustomerID, p.Checkpoint, p.Mutation = customerID, cp, payload
+		p.ReceivedAt, p.Timestamp = fromMS(received), fromMS(ts)
+		out = append(out, p)
+	}
+	return out, unavailableIf("pending events", rows.Err())
+}
+
+// ProjectionLag counts events not yet projected, over all customers.
+func (db *DB) ProjectionLag(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.read.QueryRowContext(ctx, `SELECT coalesce(sum((SELECT count(*) FROM events e WHERE e.customer_id = c.id AND e.id > coalesce(p.event_id, 0))), 0)
+		FROM customers c LEFT JOIN checkpoints p ON p.customer_id = c.id`).Scan(&n)
+	return n, unavailableIf("projection lag", err)
+}
+
+// ApplyBatch projects muts (nil entries are events with nothing to project)
+// and moves the checkpoint from → through in one transaction.
+func (db *DB) ApplyBatch(ctx context.Context, customerID int64, from, through int64, muts []*cogniscape.Mutation) error {
+	return db.exec(ctx, func(tx *sql.Tx) error {
+		// The transaction holds SQLite's write lock from BEGIN (IMMEDIATE), so
+		// this compare-and-set is atomic across processes too.
+		var cur int64
+		err := tx.QueryRowContext(ctx, `SELECT event_id FROM checkpoints WHERE customer_id = ?`, customerID).Scan(&cur)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return unavailable("read checkpoint", err)
+		}
+		if cur != from {
+			return cogniscape.Errorf(cogniscape.ECONFLICT, "checkpoint moved: another projector is at work")
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (customer_id, event_id) VALUES (?, ?)
+			ON CONFLICT (customer_id) DO UPDATE SET event_id = excluded.event_id`, customerID, through); err != nil {
+			return unavailable("advance checkpoint", err)
+		}
+		p := &projection{db: db, tx: tx, ctx: ctx, customerID: customerID, nodes: map[cogniscape.NodeKey]*cogniscape.Node{}}
+		for _, m := range muts {
+			if m == nil {
+				continue
+			}
+			if err := p.apply(m); err != nil {
+				return fmt.Errorf("project event %d: %w", m.EventID, err)
+			}
+		}
+		if err := p.flush(); err != nil {
+			return err
+		}
+		if db.RawRetention == 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE events SET body = NULL WHERE customer_id = ? AND id > ? AND id <= ? AND body IS NOT NULL`, customerID, from, through); err != nil {
+				return fmt.Errorf("drop raw bodies: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// projection is one batch being applied inside a transaction.
+type projection struct {
+	db         *DB
+	tx         *sql.Tx
+	ctx        context.Context
+	customerID int64
+	nodes      map[cogniscape.NodeKey]*cogniscape.Node
+	dirty      []*cogniscape.Node
+	isDirty    map[*cogniscape.Node]bool
+	pending    []pendingRows
+	siteCache  map[string]string
+}
+
+// pendingRows are the changes and activity of one mutation, written after the
+// nodes they refer to have store ids.
+type pendingRows struct {
+	m *cogniscape.Mutation
+}
+
+func (p *projection) load(key cogniscape.NodeKey) (*cogniscape.Node, error) {
+	if n, ok := p.nodes[key]; ok {
+		return n, nil
+	}
+	var id int64
+	var data []byte
+	err := p.tx.QueryRowContext(p.ctx, `SELECT id, data FROM nodes WHERE customer_id = ? AND site = ? AND kind = ? AND jira_id = ?`,
+		p.customerID, key.Site, key.Kind, key.ID).Scan(&id, &data)
+	n := cogniscape.NewNode(key)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return nil, err
+	default:
+		if err := json.Unmarshal(data, n); err != nil {
+			return nil, fmt.Errorf("decode node %d: %w", id, err)
+		}
+		n.StoreID, n.Key = id, key
+		if n.Attrs == nil {
+			n.Attrs = map[string]json.RawMessage{}
+		}
+		if n.Rels == nil {
+			n.Rels = map[string][]cogniscape.NodeRef{}
+		}
+		if n.Versions == nil {
+			n.Versions = map[string]cogniscape.Version{}
+		}
+	}
+	p.nodes[key] = n
+	return n, nil
+}
+
+func (p *projection) apply(m *cogniscape.Mutation) error {
+	if m.Site == "" {
+		site, err := p.resolveSite(m)
+		if err != nil {
+			return err
+		}
+		m.Site = site
+	}
+	changed, err := cogniscape.Project(m, p.load)
+	if err != nil {
+		return err
+	}
+	if p.isDirty == nil {
+		p.isDirty = map[*cogniscape.Node]bool{}
+	}
+	for _, n := range changed {
+		if !p.isDirty[n] {
+			p.isDirty[n] = true
+			p.dirty = append(p.dirty, n)
+		}
+	}
+	// The subject and the changed issues need ids before rows can refer to them.
+	if subj, ok := cogniscape.SubjectOf(m); ok {
+		if _, err := p.load(cogniscape.NodeKey{Site: m.Site, Kind: subj.Kind, ID: subj.ID}); err != nil {
+			return err
+		}
+	}
+	p.pending = append(p.pending, pendingRows{m: m})
+	return nil
+}
+
+// resolveSite finds the site of a mutation that names none (Jira's issue-link
+// events carry only numeric issue ids): the site of this customer that has
+// those issues, or else the customer's only site.
+func (p *projection) resolveSite(m *cogniscape.Mutation) (string, error) {
+	for _, e := range m.Edges {
+		for _, t := range e.To {
+			if t.Kind != cogniscape.KindIssue {
+				continue
+			}
+			var site string
+			err := p.tx.QueryRowContext(p.ctx, `SELECT site FROM nodes WHERE customer_id = ? AND kind = 'issue' AND jira_id = ? ORDER BY site LIMIT 1`,
+				p.customerID, t.ID).Scan(&site)
+			if err == nil {
+				return site, nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return "", err
+			}
+			for k := range p.nodes {
+				if k.Kind == cogniscape.KindIssue && k.ID == t.ID && k.Site != "" {
+					return k.Site, nil
+				}
+			}
+		}
+	}
+	var site string
+	err := p.tx.QueryRowContext(p.ctx, `SELECT site FROM events WHERE customer_id = ? AND site != '' ORDER BY site LIMIT 1`, p.customerID).Scan(&site)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return site, err
+}
+
+// flush writes the dirty nodes, their relations, and the batch's changes and
+// activity rows.
+func (p *projection) flush() error {
+	// Targets of relations must exist before edges point at them; Project
+	// loaded them, so every new node is in p.dirty. Insert nodes first.
+	for _, n := range p.dirty {
+		if err := p.saveNode(n); err != nil {
+			return err
+		}
+	}
+	for _, n := range p.dirty {
+		if err := p.saveEdges(n); err != nil {
+			return err
+		}
+	}
+	for _, pr := range p.pending {
+		if err := p.saveRows(pr.m); err != nil {
+			return err
+		}
+	}
+	if len(p.pending) > 0 {
+		stmt, err := p.tx.PrepareContext(p.ctx, `INSERT INTO mutations (event_id, customer_id, payload) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, pr := range p.pending {
+			payload, err := json.Marshal(pr.m)
+			if err != nil {
+				return err
+			}
+			if _, err := stmt.ExecContext(p.ctx, pr.m.EventID, p.customerID, payload); err != nil {
+				return fmt.Errorf("store mutation: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+func (p *projection) saveNode(n *cogniscape.Node) error {
+	data, err := json.Marshal(n)
+	if err != nil {
+		return err
+	}
+	key, title := nodeKeyTitle(n)
+	cat := ""
+	if n.Key.Kind == cogniscape.KindIssue {
+		cat = n.String("status_category")
+	}
+	if n.StoreID == 0 {
+		res, err := p.tx.ExecContext(p.ctx, `INSERT INTO nodes (customer_id, site, kind, jira_id, key, title, status_category, deleted, first_at, last_at, data)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.customerID, n.Key.Site, n.Key.Kind, n.Key.ID, key, title, cat, n.Deleted, n.First.At, n.Last.At, data)
+		if err != nil {
+			return fmt.Errorf("insert node: %w", err)
+		}
+		n.StoreID, err = res.LastInsertId()
+		return err
+	}
+	_, err = p.tx.ExecContext(p.ctx, `UPDATE nodes SET key = ?, title = ?, status_category = ?, deleted = ?, first_at = ?, last_at = ?, data = ? WHERE id = ?`,
+		key, title, cat, n.Deleted, n.First.At, n.Last.At, data, n.StoreID)
+	if err != nil {
+		return fmt.Errorf("update node: %w", err)
+	}
+	return nil
+}
+
+// nodeKeyTitle returns the indexed key and title columns of a node.
+func nodeKeyTitle(n *cogniscape.Node) (key, title string) {
+	switch n.Key.Kind {
+	case cogniscape.KindIssue:
+		return n.String("key"), n.String("summary")
+	case cogniscape.KindProject:
+		return n.String("key"), n.String("name")
+	case cogniscape.KindComment:
+		return "", n.String("body")
+	}
+	return "", n.String("name")
+}
+
+func (p *projection) saveEdges(n *cogniscape.Node) error {
+	if _, err := p.tx.ExecContext(p.ctx, `DELETE FROM edges WHERE src = ?`, n.StoreID); err != nil {
+		return fmt.Errorf("clear edges: %w", err)
+	}
+	for rel, targets := range n.Rels {
+		since := n.Since(rel).At
+		for _, t := range targets {
+			tn, err := p.load(cogniscape.NodeKey{Site: n.Key.Site, Kind: t.Kind, ID: t.ID})
+			if err != nil {
+				return err
+			}
+			if tn.StoreID == 0 { // only referred to by an older state of this node
+				if err := p.saveNode(tn); err != nil {
+					return err
+				}
+			}
+			if _, err := p.tx.ExecContext(p.ctx, `INSERT INTO edges (customer_id, src, rel, dst, since) VALUES (?, ?, ?, ?, ?)`,
+				p.customerID, n.StoreID, rel, tn.StoreID, since); err != nil {
+				return fmt.Errorf("insert edge: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// activityData is what an activity row keeps to be rendered later.
+type activityData struct {
+	Changes []cogniscape.Change `json:"changes,omitempty"`
+}
+
+func (p *projection) saveRows(m *cogniscape.Mutation) error {
+	for i, c := range m.Changes {
+		n, err := p.load(cogniscape.NodeKey{Site: m.Site, Kind: c.Node.Kind, ID: c.Node.ID})
+		if err != nil {
+			return err
+		}
+		if n.StoreID == 0 {
+			if err := p.saveNode(n); err != nil {
+				return err
+			}
+		}
+		if _, err := p.tx.ExecContext(p.ctx, `INSERT INTO changes (customer_id, node, at, seq, idx, field, from_text, to_text, from_id, to_id, actor, event_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			p.customerID, n.StoreID, m.Version.At, m.Version.Seq, i, c.Field, c.From, c.To, c.FromID, c.ToID, m.Actor, m.EventID); err != nil {
+			return fmt.Errorf("insert change: %w", err)
+		}
+	}
+	subj, ok := cogniscape.SubjectOf(m)
+	if !ok {
+		return nil
+	}
+	n, err := p.load(cogniscape.NodeKey{Site: m.Site, Kind: subj.Kind, ID: subj.ID})
+	if err != nil {
+		return err
+	}
+	if n.StoreID == 0 {
+		if err := p.saveNode(n); err != nil {
+			return err
+		}
+	}
+	data, _ := json.Marshal(activityData{Changes: m.Changes})
+	_, err = p.tx.ExecContext(p.ctx, `INSERT INTO activity (customer_id, at, seq, event, entity, actor, data, event_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		p.customerID, m.Version.At, m.Version.Seq, m.Event, n.StoreID, m.Actor, data, m.EventID)
+	if err != nil {
+		return fmt.Errorf("insert activity: %w", err)
+	}
+	return nil
+}
+
+// ResetGraph forgets a customer's graph and checkpoint so that projection
+// rebuilds it from the log (from the stored mutations where the raw bodies
+// are gone). customerID 0 resets every customer.
+func (db *DB) ResetGraph(ctx context.Context, customerID int64) error {
+	return db.exec(ctx, func(tx *sql.Tx) error {
+		for _, table := range []string{"activity", "changes", "edges", "nodes", "checkpoints"} {
+			q := `DELETE FROM ` + table
+			args := []any{}
+			if customerID != 0 {
+				q += ` WHERE customer_id = ?`
+				args = append(args, customerID)
+			}
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return unavailable("reset graph", err)
+			}
+		}
+		return nil
+	})
+}
+
+// DropRawBodies removes raw bodies of projected events received before
+// cutoff; their normalised mutations stay.
+func (db *DB) DropRawBodies(ctx context.Context, cutoff time.Time) (int64, error) {
+	var n int64
+	err := db.exec(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE events SET body = NULL WHERE body IS NOT NULL AND received_at < ?
+			AND id <= coalesce((SELECT event_id FROM checkpoints WHERE checkpoints.customer_id = events.customer_id), 0)`, ms(cutoff))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, unavailableIf("drop raw bodies", err)
+}

@@ -1,0 +1,291 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cogniscape/cogniscape"
+)
+
+var _ cogniscape.GraphReader = (*DB)(nil)
+
+const nodeColumns = `id, site, kind, jira_id, data`
+
+func scanNode(r scanner) (*cogniscape.Node, error) {
+	var id int64
+	var key cogniscape.NodeKey
+	var data []byte
+	if err := r.Scan(&id, &key.Site, &key.Kind, &key.ID, &data); err != nil {
+		return nil, err
+	}
+	n := cogniscape.NewNode(key)
+	if err := json.Unmarshal(data, n); err != nil {
+		return nil, fmt.Errorf("decode node %d: %w", id, err)
+	}
+	n.StoreID, n.Key = id, key
+	return n, nil
+}
+
+func (db *DB) oneNode(ctx context.Context, q string, args ...any) (*cogniscape.Node, error) {
+	n, err := scanNode(db.read.QueryRowContext(ctx, q, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, cogniscape.Errorf(cogniscape.ENOTFOUND, "not found")
+	}
+	if err != nil {
+		return nil, unavailable("read node", err)
+	}
+	return n, nil
+}
+
+// FindNode finds a node by key (issues, projects) or Jira id. Where two
+// sites share a key, the live, most recently active node wins.
+func (db *DB) FindNode(ctx context.Context, customerID int64, kind cogniscape.Kind, keyOrID string) (*cogniscape.Node, error) {
+	if kind == cogniscape.KindIssue || kind == cogniscape.KindProject {
+		n, err := db.oneNode(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE customer_id = ? AND kind = ? AND key = ? ORDER BY deleted, last_at DESC LIMIT 1`,
+			customerID, kind, strings.ToUpper(keyOrID))
+		if cogniscape.ErrorCode(err) != cogniscape.ENOTFOUND {
+			return n, err
+		}
+	}
+	return db.oneNode(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE customer_id = ? AND kind = ? AND jira_id = ? ORDER BY deleted, last_at DESC LIMIT 1`,
+		customerID, kind, keyOrID)
+}
+
+// NodeByKey finds a node by its identity.
+func (db *DB) NodeByKey(ctx context.Context, customerID int64, key cogniscape.NodeKey) (*cogniscape.Node, error) {
+	return db.oneNode(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE customer_id = ? AND site = ? AND kind = ? AND jira_id = ?`,
+		customerID, key.Site, key.Kind, key.ID)
+}
+
+// Nodes returns the customer's nodes with these ids.
+func (db *DB) Nodes(ctx context.Context, customerID int64, ids []int64) ([]*cogniscape.Node, error) {
+	var out []*cogniscape.Node
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 500)]
+		ids = ids[len(chunk):]
+		args := []any{customerID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := db.read.QueryContext(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE customer_id = ? AND id IN (`+placeholders(len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, unavailable("read nodes", err)
+		}
+		for rows.Next() {
+			n, err := scanNode(rows)
+			if err != nil {
+				rows.Close()
+				return nil, unavailable("read nodes", err)
+			}
+			out = append(out, n)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, unavailable("read nodes", err)
+		}
+	}
+	return out, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+func (db *DB) edges(ctx context.Context, q string, args ...any) ([]cogniscape.Edge, error) {
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, unavailable("read edges", err)
+	}
+	defer rows.Close()
+	var out []cogniscape.Edge
+	for rows.Next() {
+		var e cogniscape.Edge
+		var since int64
+		if err := rows.Scan(&e.Src, &e.Rel, &e.Dst, &since); err != nil {
+			return nil, unavailable("read edges", err)
+		}
+		e.Since = fromMS(since)
+		out = append(out, e)
+	}
+	return out, unavailableIf("read edges", rows.Err())
+}
+
+// EdgesFrom returns the node's current relations (of rel, or all).
+func (db *DB) EdgesFrom(ctx context.Context, customerID, node int64, rel string) ([]cogniscape.Edge, error) {
+	return db.edges(ctx, `SELECT src, rel, dst, since FROM edges WHERE customer_id = ? AND src = ? AND (? = '' OR rel = ?)`, customerID, node, rel, rel)
+}
+
+// EdgesTo returns the current relations into the node.
+func (db *DB) EdgesTo(ctx context.Context, customerID, node int64, rel string) ([]cogniscape.Edge, error) {
+	return db.edges(ctx, `SELECT src, rel, dst, since FROM edges WHERE customer_id = ? AND dst = ? AND (? = '' OR rel = ?)`, customerID, node, rel, rel)
+}
+
+func (db *DB) changes(ctx context.Context, q string, args ...any) ([]cogniscape.ChangeRecord, error) {
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, unavailable("read changes", err)
+	}
+	defer rows.Close()
+	var out []cogniscape.ChangeRecord
+	for rows.Next() {
+		var c cogniscape.ChangeRecord
+		var at int64
+		if err := rows.Scan(&c.Node, &at, &c.Seq, &c.Field, &c.From, &c.To, &c.FromID, &c.ToID, &c.Actor, &c.EventID); err != nil {
+			return nil, unavailable("read changes", err)
+		}
+		c.At = fromMS(at)
+		out = append(out, c)
+	}
+	return out, unavailableIf("read changes", rows.Err())
+}
+
+const changeColumns = `node, at, seq, field, from_text, to_text, from_id, to_id, actor, event_id`
+
+// Changes returns the node's changelog, oldest first.
+func (db *DB) Changes(ctx context.Context, customerID, node int64) ([]cogniscape.ChangeRecord, error) {
+	return db.changes(ctx, `SELECT `+changeColumns+` FROM changes WHERE customer_id = ? AND node = ? ORDER BY at, seq, idx`, customerID, node)
+}
+
+// ChangesOfField returns changelog items of one field, oldest first.
+func (db *DB) ChangesOfField(ctx context.Context, customerID int64, field string, since time.Time) ([]cogniscape.ChangeRecord, error) {
+	return db.changes(ctx, `SELECT `+changeColumns+` FROM changes WHERE customer_id = ? AND at >= ? AND field = ? COLLATE NOCASE ORDER BY at, seq, idx`,
+		customerID, ms(since), field)
+}
+
+// Issues lists issues, most recently active first, paged by an opaque cursor.
+func (db *DB) Issues(ctx context.Context, customerID int64, f cogniscape.IssueFilter) ([]*cogniscape.Node, string, error) {
+	q := strings.Builder{}
+	q.WriteString(`SELECT n.id, n.site, n.kind, n.jira_id, n.data, n.last_at FROM nodes n WHERE n.customer_id = ? AND n.kind = 'issue' AND n.key != ''`)
+	args := []any{customerID}
+	if f.StatusCategory != "" {
+		q.WriteString(` AND n.status_category = ?`)
+		args = append(args, f.StatusCategory)
+	}
+	if f.Project != "" {
+		q.WriteString(` AND EXISTS (SELECT 1 FROM edges e JOIN nodes p ON p.id = e.dst WHERE e.src = n.id AND e.rel = 'project' AND (p.key = ? OR p.jira_id = ?))`)
+		args = append(args, strings.ToUpper(f.Project), f.Project)
+	}
+	if f.Assignee != "" {
+		q.WriteString(` AND EXISTS (SELECT 1 FROM edges e JOIN nodes p ON p.id = e.dst WHERE e.src = n.id AND e.rel = 'assignee' AND p.jira_id = ?)`)
+		args = append(args, f.Assignee)
+	}
+	if f.Sprint != "" {
+		q.WriteString(` AND EXISTS (SELECT 1 FROM edges e JOIN nodes p ON p.id = e.dst WHERE e.src = n.id AND e.rel = 'sprint' AND p.jira_id = ?)`)
+		args = append(args, f.Sprint)
+	}
+	if f.Query != "" {
+		q.WriteString(` AND (n.key LIKE ? ESCAPE '\' OR n.title LIKE ? ESCAPE '\')`)
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(f.Query) + "%"
+		args = append(args, like, like)
+	}
+	if f.Cursor != "" {
+		lastAt, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		q.WriteString(` AND (n.last_at < ? OR (n.last_at = ? AND n.id < ?))`)
+		args = append(args, lastAt, lastAt, id)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	q.WriteString(` ORDER BY n.last_at DESC, n.id DESC LIMIT ?`)
+	args = append(args, limit+1)
+	rows, err := db.read.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return nil, "", unavailable("list issues", err)
+	}
+	defer rows.Close()
+	var out []*cogniscape.Node
+	var lastAts []int64
+	for rows.Next() {
+		var id, lastAt int64
+		var key cogniscape.NodeKey
+		var data []byte
+		if err := rows.Scan(&id, &key.Site, &key.Kind, &key.ID, &data, &lastAt); err != nil {
+			return nil, "", unavailable("list issues", err)
+		}
+		n := cogniscape.NewNode(key)
+		if err := json.Unmarshal(data, n); err != nil {
+			return nil, "", unavailable("list issues", err)
+		}
+		n.StoreID, n.Key = id, key
+		out = append(out, n)
+		lastAts = append(lastAts, lastAt)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", unavailable("list issues", err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = encodeCursor(lastAts[limit-1], out[limit-1].StoreID)
+	}
+	return out, next, nil
+}
+
+func encodeCursor(lastAt, id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(lastAt, 10) + ":" + strconv.FormatInt(id, 10)))
+}
+
+func decodeCursor(c string) (int64, int64, error) {
+	bad := cogniscape.Errorf(cogniscape.EINVALID, "invalid cursor")
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return 0, 0, bad
+	}
+	a, b, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return 0, 0, bad
+	}
+	lastAt, err1 := strconv.ParseInt(a, 10, 64)
+	id, err2 := strconv.ParseInt(b, 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, 0, bad
+	}
+	return lastAt, id, nil
+}
+
+// Activity returns projected events at or after since, newest first.
+func (db *DB) Activity(ctx context.Context, customerID int64, since time.Time, limit int) ([]cogniscape.ActivityRecord, error) {
+	if limit <= 0 || limit > 5000 {
+		limit = 50
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT a.at, a.event, a.actor, a.data, a.event_id, n.id, n.site, n.kind, n.jira_id, n.data
+		FROM activity a JOIN nodes n ON n.id = a.entity
+		WHERE a.customer_id = ? AND a.at >= ? ORDER BY a.at DESC, a.seq DESC, a.id DESC LIMIT ?`, customerID, ms(since), limit)
+	if err != nil {
+		return nil, unavailable("read activity", err)
+	}
+	defer rows.Close()
+	var out []cogniscape.ActivityRecord
+	for rows.Next() {
+		var rec cogniscape.ActivityRecord
+		var at int64
+		var data []byte
+		var id int64
+		var key cogniscape.NodeKey
+		var ndata []byte
+		if err := rows.Scan(&at, &rec.Event, &rec.Actor, &data, &rec.EventID, &id, &key.Site, &key.Kind, &key.ID, &ndata); err != nil {
+			return nil, unavailable("read activity", err)
+		}
+		var d activityData
+		json.Unmarshal(data, &d)
+		rec.Changes = d.Changes
+		rec.At = fromMS(at)
+		n := cogniscape.NewNode(key)
+		json.Unmarshal(ndata, n)
+		n.StoreID, n.Key = id, key
+		rec.Entity = n
+		out = append(out, rec)
+	}
+	return out, unavailableIf("read activity", rows.Err())
+}

@@ -1,0 +1,169 @@
+package cogniscape
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+)
+
+// NodeKey identifies a node of one customer's graph: Jira ids are unique only
+// within a site, and keys such as PAY-101 are attributes that can change.
+type NodeKey struct {
+	Site string `json:"site"`
+	Kind Kind   `json:"kind"`
+	ID   string `json:"id"`
+}
+
+// Node is the current state of one entity, merged from every mutation that
+// named it. Each attribute and relation is a last-writer-wins register
+// ordered by Version (ties broken by the value), so that merging the same
+// updates in any order, any number of times, gives the same node.
+type Node struct {
+	StoreID int64   `json:"-"` // the store's row id; 0 before the node is saved
+	Key     NodeKey `json:"-"`
+
+	Attrs    map[string]json.RawMessage `json:"attrs,omitempty"`
+	Rels     map[string][]NodeRef       `json:"rels,omitempty"`
+	Deleted  bool                       `json:"deleted,omitempty"`
+	Versions map[string]Version         `json:"versions,omitempty"` // "a:<attr>", "r:<rel>", "deleted"
+	// First and Last are the oldest and newest versions that named the node.
+	First Version `json:"first"`
+	Last  Version `json:"last"`
+}
+
+// NewNode returns an empty node for key.
+func NewNode(key NodeKey) *Node {
+	return &Node{Key: key, Attrs: map[string]json.RawMessage{}, Rels: map[string][]NodeRef{}, Versions: map[string]Version{}}
+}
+
+// wins reports whether a write of value at v replaces the register's current
+// value cur written at w.
+func wins(v Version, value []byte, w Version, cur []byte, exists bool) bool {
+	if !exists {
+		return true
+	}
+	if v != w {
+		return w.Less(v)
+	}
+	return bytes.Compare(value, cur) > 0
+}
+
+// touch widens the node's first/last versions to include v.
+func (n *Node) touch(v Version) bool {
+	changed := false
+	if n.First == (Version{}) || v.Less(n.First) {
+		n.First, changed = v, true
+	}
+	if n.Last.Less(v) {
+		n.Last, changed = v, true
+	}
+	return changed
+}
+
+// ApplyUpdate merges u, written at version v, into the node and reports
+// whether anything changed.
+func (n *Node) ApplyUpdate(v Version, u NodeUpdate) bool {
+	changed := n.touch(v)
+	for name, val := range u.Attrs {
+		val = compactJSON(val)
+		k := "a:" + name
+		w, exists := n.Versions[k]
+		if wins(v, val, w, n.Attrs[name], exists) {
+			if !exists || w != v || !bytes.Equal(val, n.Attrs[name]) {
+				changed = true
+			}
+			n.Attrs[name] = val
+			n.Versions[k] = v
+		}
+	}
+	if u.Deleted != nil {
+		val := []byte("false")
+		if *u.Deleted {
+			val = []byte("true")
+		}
+		cur := []byte("false")
+		if n.Deleted {
+			cur = []byte("true")
+		}
+		w, exists := n.Versions["deleted"]
+		if wins(v, val, w, cur, exists) {
+			changed = changed || !exists || w != v || n.Deleted != *u.Deleted
+			n.Deleted = *u.Deleted
+			n.Versions["deleted"] = v
+		}
+	}
+	return changed
+}
+
+// ApplyEdge sets the targets of relation rel at version v and reports
+// whether they changed.
+func (n *Node) ApplyEdge(v Version, rel string, to []NodeRef) bool {
+	to = canonicalRefs(to)
+	changed := n.touch(v)
+	k := "r:" + rel
+	w, exists := n.Versions[k]
+	val, _ := json.Marshal(to)
+	cur, _ := json.Marshal(n.Rels[rel])
+	if wins(v, val, w, cur, exists) {
+		if !exists || w != v || !bytes.Equal(val, cur) {
+			changed = true
+		}
+		if len(to) == 0 {
+			delete(n.Rels, rel)
+		} else {
+			n.Rels[rel] = to
+		}
+		n.Versions[k] = v
+	}
+	return changed
+}
+
+// Since returns the version at which relation rel took its current value.
+func (n *Node) Since(rel string) Version { return n.Versions["r:"+rel] }
+
+// Attr decodes attribute name into v and reports whether it was present and
+// not null.
+func (n *Node) Attr(name string, v any) bool {
+	raw, ok := n.Attrs[name]
+	if !ok || string(raw) == "null" {
+		return false
+	}
+	return json.Unmarshal(raw, v) == nil
+}
+
+// String returns a string attribute, or "".
+func (n *Node) String(name string) string {
+	var s string
+	n.Attr(name, &s)
+	return s
+}
+
+// canonicalRefs sorts and de-duplicates refs so that equal sets compare equal.
+func canonicalRefs(refs []NodeRef) []NodeRef {
+	out := slices.Clone(refs)
+	slices.SortFunc(out, func(a, b NodeRef) int {
+		if c := compareStrings(string(a.Kind), string(b.Kind)); c != 0 {
+			return c
+		}
+		return compareStrings(a.ID, b.ID)
+	})
+	return slices.Compact(out)
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func compactJSON(raw json.RawMessage) json.RawMessage {
+	var buf bytes.Buffer
+	if json.Compact(&buf, raw) != nil {
+		return raw
+	}
+	return buf.Bytes()
+}

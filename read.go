@@ -1,0 +1,74 @@
+package cogniscape
+
+import (
+	"context"
+	"time"
+)
+
+// Edge is one current relation between two stored nodes.
+type Edge struct {
+	Src, Dst int64
+	Rel      string
+	Since    time.Time
+}
+
+// ChangeRecord is one stored changelog item.
+type ChangeRecord struct {
+	Node    int64
+	At      time.Time
+	Seq     int64
+	Field   string
+	From    string
+	To      string
+	FromID  string
+	ToID    string
+	Actor   string // Jira id of the person, in the node's site
+	EventID int64
+}
+
+// ActivityRecord is one projected event, to be rendered for people.
+type ActivityRecord struct {
+	At      time.Time
+	Event   string
+	Entity  *Node
+	Actor   string
+	Changes []Change
+	EventID int64
+}
+
+// IssueFilter selects issues for a list.
+type IssueFilter struct {
+	Project        string // project key
+	StatusCategory string
+	Assignee       string // person Jira id
+	Sprint         string // sprint Jira id
+	Query          string // text in key or summary
+	Limit          int
+	Cursor         string // opaque, from a previous page
+}
+
+// GraphReader is the read side of a graph store: the primitives the REST API,
+// the MCP server and the portal are built from. Every method is scoped to one
+// customer; nodes of other customers do not exist for it (ENOTFOUND).
+type GraphReader interface {
+	// FindNode finds a node by kind and Jira key (issues, projects) or Jira id.
+	FindNode(ctx context.Context, customerID int64, kind Kind, keyOrID string) (*Node, error)
+	// NodeByKey finds a node by its identity.
+	NodeByKey(ctx context.Context, customerID int64, key NodeKey) (*Node, error)
+	// Nodes returns the nodes with these store ids, in no particular order.
+	Nodes(ctx context.Context, customerID int64, ids []int64) ([]*Node, error)
+	// EdgesFrom returns current relations from node (of rel, or all if "").
+	EdgesFrom(ctx context.Context, customerID, node int64, rel string) ([]Edge, error)
+	// EdgesTo returns current relations into node.
+	EdgesTo(ctx context.Context, customerID, node int64, rel string) ([]Edge, error)
+	// Changes returns the node's changelog, oldest first.
+	Changes(ctx context.Context, customerID, node int64) ([]ChangeRecord, error)
+	// ChangesOfField returns the changelog items of field (case-insensitive)
+	// of all nodes, oldest first, at or after since.
+	ChangesOfField(ctx context.Context, customerID int64, field string, since time.Time) ([]ChangeRecord, error)
+	// Issues lists issue nodes matching f, most recently updated first, and
+	// the cursor of the next page ("" at the end).
+	Issues(ctx context.Context, customerID int64, f IssueFilter) ([]*Node, string, error)
+	// Activity returns projected events at or after since, newest first.
+	Activity(ctx context.Context, customerID int64, since time.Time, limit int) ([]ActivityRecord, error)
+}
