@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cogniscape/cogniscape"
+	"github.com/cogniscape/cogniscape/internal/jira"
+	"github.com/cogniscape/cogniscape/internal/projector"
+	"github.com/cogniscape/cogniscape/internal/secret"
+	"github.com/cogniscape/cogniscape/internal/sqlite"
+)
+
+// store is a fresh SQLite store in a temporary directory with one customer.
+func newStore(t testing.TB) (*sqlite.DB, int64, string) {
+	t.Helper()
+	dir := t.TempDir()
+	key, err := secret.LoadKey("", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(dir, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	c, _, err := db.CreateCustomer(context.Background(), "Acme Pay")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, c.ID, dir
+}
+
+// appendBodies appends bodies to the customer's log as distinct deliveries,
+// concurrently so that they share commits.
+func appendBodies(t testing.TB, db *sqlite.DB, customerID int64, bodies [][]byte) {
+	t.Helper()
+	errs := make(chan error, len(bodies))
+	sem := make(chan struct{}, 1) // sequential, to keep the permutation's log order
+	for i, b := range bodies {
+		sem <- struct{}{}
+		env, err := jira.Inspect(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = db.Append(context.Background(), &cogniscape.Event{CustomerID: customerID, ReceivedAt: time.Now(), Source: "jira",
+			Type: env.Event, Site: env.Site, DedupKey: fmt.Sprintf("test-%d", i), Timestamp: env.Timestamp, Body: b, Ignored: env.Ignored}, len(b))
+		<-sem
+		errs <- err
+	}
+	for range bodies {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func project(t testing.TB, db *sqlite.DB, batch int) {
+	t.Helper()
+	p := projector.New(db, jira.Normalize, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p.BatchSize = batch
+	if _, err := p.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func digest(t testing.TB, db *sqlite.DB, customerID int64) string {
+	t.Helper()
+	d, err := db.GraphDigest(context.Background(), customerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func fixtureBodies(t testing.TB, pattern string) [][]byte {
+	files, err := filepath.Glob(filepath.Join("testdata", "jira", pattern))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures %s: %v", pattern, err)
+	}
+	var out [][]byte
+	for _, f := range files {
+		rel, _ := filepath.Rel(filepath.Join("testdata", "jira"), f)
+		out = append(out, fixture(t, rel))
+	}
+	return out
+}
+
+// The graph is the same whatever order the events arrive in, however they
+// are cut into batches, and however often an event repeats.
+func TestProjectionIsOrderAndDuplicateIndependent(t *testing.T) {
+	for _, scenario := range []struct {
+		name   string
+		bodies [][]byte
+	}{
+		{"cloud", fixtureBodies(t, "cloud/*.json")},
+		{"datacenter", fixtureBodies(t, "datacenter/*.json")},
+		{"mixed with ignored", append(fixtureBodies(t, "cloud/issue*.json"), fixtureBodies(t, "ignored/*.json")...)},
+	} {
+		t.Run(scenario.name, func(t *testing.T) {
+			ref, refCustomer, _ := newStore(t)
+			appendBodies(t, ref, refCustomer, scenario.bodies)
+			project(t, ref, 1000)
+			want := digest(t, ref, refCustomer)
+
+			rng := rand.New(rand.NewPCG(1, uint64(len(scenario.bodies))))
+			trials := 12
+			if testing.Short() {
+				trials = 3
+			}
+			for trial := 0; trial < trials; trial++ {
+				bodies := append([][]byte(nil), scenario.bodies...)
+				rng.Shuffle(len(bodies), func(i, j int) { bodies[i], bodies[j] = bodies[j], bodies[i] })
+				// Repeat a few events, as at-least-once delivery does.
+				for d := 0; d < 1+trial%4; d++ {
+					bodies = append(bodies, bodies[rng.IntN(len(bodies))])
+				}
+				rng.Shuffle(len(bodies), func(i, j int) { bodies[i], bodies[j] = bodies[j], bodies[i] })
+				db, customer, _ := newStore(t)
+				appendBodies(t, db, customer, bodies)
+				project(t, db, 1+rng.IntN(7))
+				if got := digest(t, db, customer); got != want {
+					t.Fatalf("trial %d: graph differs from the in-order graph", trial)
+				}
+			}
+		})
+	}
+}
+
+// replay rebuilds exactly the graph that incremental projection built, also
+// after the raw bodies are gone.
+func TestReplayEqualsIncremental(t *testing.T) {
+	dir := t.TempDir()
+	db, customer, _ := newStore(t)
+	db.RawRetention = 0 // drop bodies at projection: replay must use the normalised events
+	bodies := fixtureBodies(t, "cloud/*.json")
+	appendBodies(t, db, customer, bodies[:20])
+	project(t, db, 7)
+	appendBodies(t, db, customer, bodies[20:])
+	project(t, db, 5)
+	want := digest(t, db, customer)
+	var withBody int
+	openRaw(t, filepath.Dir(db.Path)).QueryRow(`SELECT count(*) FROM events WHERE body IS NOT NULL`).Scan(&withBody)
+	if withBody != 0 {
+		t.Fatalf("%d raw bodies kept with retention 0", withBody)
+	}
+	if err := db.ResetGraph(context.Background(), customer); err != nil {
+		t.Fatal(err)
+	}
+	if d := digest(t, db, customer); d == want {
+		t.Fatal("reset left the graph in place")
+	}
+	project(t, db, 1000)
+	if got := digest(t, db, customer); got != want {
+		t.Fatal("replayed graph differs from the incremental one")
+	}
+	_ = dir
+}
+
+// The replay command rebuilds a stopped server's graph from its data directory.
+func TestReplayCommand(t *testing.T) {
+	dir := t.TempDir()
+	p := startServe(t, dir, "--raw-retention", "0")
+	var tenant struct {
+		CustomerKey string `json:"customer_key"`
+		JiraSecret  string `json:"jira_secret"`
+	}
+	mustJSON(t, cli(t, dir, "tenant", "create", "--name", "Replay", "--json"), &tenant)
+	a := &app{url: p.url, key: tenant.CustomerKey, secret: tenant.JiraSecret}
+	deliverAll(t, a, cloudStory(t))
+	waitFor(t, func() bool {
+		var ready map[string]any
+		getJSON(t, p.url, "", "/readyz", &ready)
+		lag, _ := ready["projection_lag"].(float64)
+		return ready["status"] == "ok" && lag == 0
+	})
+	p.cmd.Process.Signal(interruptSignal)
+	<-p.exited
+	db, err := openForTest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := digest(t, db, 2)
+	db.Close()
+	out := string(cli(t, dir, "replay", "--customer-key", tenant.CustomerKey))
+	if !regexpMatch(`replayed 36 events`, out) {
+		t.Fatalf("replay said %q", out)
+	}
+	db, err = openForTest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := digest(t, db, 2); got != want {
+		t.Fatal("graph after `cogniscape replay` differs")
+	}
+}
+
+// A projector restarted mid-log resumes from its checkpoint; a projector
+// with a stale checkpoint applies nothing.
+func TestProjectionResumesAndNeverAppliesTwice(t *testing.T) {
+	db, customer, _ := newStore(t)
+	bodies := fixtureBodies(t, "cloud/*.json")
+	appendBodies(t, db, customer, bodies)
+	ref, refCustomer, _ := newStore(t)
+	appendBodies(t, ref, refCustomer, bodies)
+	project(t, ref, 1000)
+
+	pending, err := db.PendingEvents(context.Background(), customer, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := projector.New(db, jira.Normalize, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var muts []*cogniscape.Mutation
+	for _, ev := range pending {
+		m, _ := jira.Normalize(ev.Body)
+		if m != nil {
+			m.EventID = ev.ID
+		}
+		muts = append(muts, m)
+	}
+	last := pending[len(pending)-1].ID
+	if err := db.ApplyBatch(context.Background(), customer, 0, last, muts); err != nil {
+		t.Fatal(err)
+	}
+	// A second projector that read the same events before the first committed.
+	if err := db.ApplyBatch(context.Background(), customer, 0, last, muts); cogniscape.ErrorCode(err) != cogniscape.ECONFLICT {
+		t.Fatalf("stale batch: %v, want ECONFLICT", err)
+	}
+	lag, _ := db.ProjectionLag(context.Background())
+	if lag != int64(len(bodies)-10) {
+		t.Fatalf("lag = %d, want %d", lag, len(bodies)-10)
+	}
+	if _, err := p.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if digest(t, db, customer) != digest(t, ref, refCustomer) {
+		t.Fatal("resumed projection differs from one uninterrupted run")
+	}
+}
