@@ -169,8 +169,10 @@ func (b *builder) issueEvent() {
 
 // issue projects an issue object: its attributes and relations for the
 // fields it carries. full says the issue is a complete snapshot (issue
-// events), so that a relation missing from it is known to be empty; comment
+// events), so that a parent missing from it is known to be none; comment
 // events carry a trimmed issue that says nothing about what it leaves out.
+// (Data Center's Epic Link custom field names the epic by key only, so it is
+// not followed: on Data Center only sub-tasks have a parent.)
 func (b *builder) issue(iss map[string]any, full bool) (cogniscape.NodeRef, bool) {
 	id := idOf(iss["id"])
 	if id == "" {
@@ -250,12 +252,18 @@ func (b *builder) issue(iss map[string]any, full bool) (cogniscape.NodeRef, bool
 		switch list := fields["fixVersions"].(type) {
 		case []any:
 			var to []cogniscape.NodeRef
+			known := true
 			for _, v := range list {
-				if vr, ok := b.version(object(v), project, false); ok && !slices.Contains(to, vr) {
+				vr, ok := b.version(object(v), project, false)
+				if !ok {
+					known = false // a version without a usable id: the set is not known
+				} else if !slices.Contains(to, vr) {
 					to = append(to, vr)
 				}
 			}
-			b.edge(r, cogniscape.RelFixVersion, to...)
+			if known {
+				b.edge(r, cogniscape.RelFixVersion, to...)
+			}
 		case nil:
 			b.edge(r, cogniscape.RelFixVersion)
 		}

@@ -138,7 +138,7 @@ func blockMacro(s string, i int) (int, bool) {
 // macroOpen reports whether s[i:] starts the opening tag of the wiki macro
 // name ("{code}", "{code:java}", "{code:title=A.java|borderStyle=solid}", any
 // letter case), and returns the index just past it. An opening tag whose
-// parameters never closeAt ends with its line.
+// parameters never close ends with its line.
 func macroOpen(s string, i int, name string) (int, bool) {
 	j := i + 1 + len(name)
 	if j >= len(s) || !strings.EqualFold(s[i+1:j], name) {
