@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/cogniscape/cogniscape"
 	"github.com/cogniscape/cogniscape/internal/secret"
 	"github.com/cogniscape/cogniscape/internal/sqlite"
 )
@@ -38,7 +39,7 @@ func envOr(getenv func(string) string, key, def string) string {
 
 // openStore opens the SQLite store in the data directory with the master key
 // from COGNISCAPE_MASTER_KEY or the key file beside the database.
-func (c *common) openStore() (*sqlite.DB, error) {
+func (c *common) openStore() (cogniscape.Store, error) {
 	if err := os.MkdirAll(c.data, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}

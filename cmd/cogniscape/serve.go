@@ -13,7 +13,6 @@ import (
 	"github.com/cogniscape/cogniscape/internal/httpd"
 	"github.com/cogniscape/cogniscape/internal/jira"
 	"github.com/cogniscape/cogniscape/internal/projector"
-	"github.com/cogniscape/cogniscape/internal/sqlite"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -34,7 +33,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	defer db.Close()
 
-	db.RawRetention = *retention
+	db.SetRawRetention(*retention)
 	if err := firstStart(ctx, &c, db, stdout); err != nil {
 		return err
 	}
@@ -72,7 +71,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 // firstStart creates a first customer on an empty data directory and prints
 // its credentials once to the terminal (never to the log), so that one
 // command is enough to try Cogniscape.
-func firstStart(ctx context.Context, c *common, db *sqlite.DB, stdout io.Writer) error {
+func firstStart(ctx context.Context, c *common, db cogniscape.Store, stdout io.Writer) error {
 	existing, err := db.Customers(ctx)
 	if err != nil || len(existing) > 0 {
 		return err
@@ -88,7 +87,7 @@ func firstStart(ctx context.Context, c *common, db *sqlite.DB, stdout io.Writer)
 
 // sweepRawBodies drops raw bodies of projected events older than the
 // retention, once an hour.
-func sweepRawBodies(ctx context.Context, db *sqlite.DB, retention time.Duration, logger *slog.Logger) {
+func sweepRawBodies(ctx context.Context, db cogniscape.Store, retention time.Duration, logger *slog.Logger) {
 	if retention <= 0 {
 		return // dropped at projection time
 	}

@@ -107,6 +107,11 @@ func Open(dir string, masterKey []byte) (*DB, error) {
 	return db, nil
 }
 
+var _ cogniscape.Store = (*DB)(nil)
+
+// SetRawRetention sets how long raw bodies are kept after projection.
+func (db *DB) SetRawRetention(d time.Duration) { db.RawRetention = d }
+
 // Close stops the writer after the queued writes and closes the database.
 func (db *DB) Close() error {
 	db.closeMu.Do(func() {
