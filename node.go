@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"slices"
+	"time"
 )
 
 // NodeKey identifies a node of one customer's graph: Jira ids are unique only
@@ -166,4 +167,51 @@ func compactJSON(raw json.RawMessage) json.RawMessage {
 		return raw
 	}
 	return buf.Bytes()
+}
+
+// IndexedFields are the parts of a node that stores keep in columns of their
+// own, for filters, lists and full-text search.
+type IndexedFields struct {
+	Key            string // PAY-101 for issues, PAY for projects
+	Title          string // summary or name
+	StatusCategory string
+	Status         string // status id
+	CreatedAt      int64  // the entity's creation time (Unix ms), 0 if unknown
+	SearchTitle    string
+	SearchText     string // "" when the node is not searchable
+}
+
+// IndexedFieldsOf derives the indexed columns of a node.
+func IndexedFieldsOf(n *Node) IndexedFields {
+	var f IndexedFields
+	switch n.Key.Kind {
+	case KindIssue:
+		f.Key, f.Title = n.String("key"), n.String("summary")
+		f.StatusCategory, f.Status = n.String("status_category"), n.String("status_id")
+		f.SearchTitle, f.SearchText = f.Key+" "+f.Title, n.String("description")
+	case KindProject:
+		f.Key, f.Title = n.String("key"), n.String("name")
+		f.SearchTitle = f.Key + " " + f.Title
+	case KindComment:
+		f.Title = n.String("body")
+		f.SearchTitle, f.SearchText = "", f.Title
+	case KindSprint:
+		f.Title = n.String("name")
+		f.SearchTitle, f.SearchText = f.Title, n.String("goal")
+	case KindVersion:
+		f.Title = n.String("name")
+		f.SearchTitle, f.SearchText = f.Title, n.String("description")
+	case KindPerson:
+		f.Title = n.String("name")
+		f.SearchTitle = f.Title
+	default:
+		f.Title = n.String("name")
+	}
+	if f.SearchText == "" && f.SearchTitle != "" {
+		f.SearchText = " " // searchable by title alone
+	}
+	if t, err := time.Parse(time.RFC3339, n.String("created")); err == nil {
+		f.CreatedAt = t.UnixMilli()
+	}
+	return f
 }

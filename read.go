@@ -71,4 +71,43 @@ type GraphReader interface {
 	Issues(ctx context.Context, customerID int64, f IssueFilter) ([]*Node, string, error)
 	// Activity returns projected events at or after since, newest first.
 	Activity(ctx context.Context, customerID int64, since time.Time, limit int) ([]ActivityRecord, error)
+
+	// Search ranks nodes matching a full-text query (words are ANDed, a
+	// trailing * matches a prefix), best first; kind "" searches every kind.
+	Search(ctx context.Context, customerID int64, query string, kind Kind, limit int) ([]SearchHit, error)
+	// ProjectIssues returns the indexed facts of every issue of a project.
+	ProjectIssues(ctx context.Context, customerID, project int64) ([]IssueFact, error)
+	// ProjectChanges returns the changelog items of field (case-insensitive)
+	// of every issue of a project, oldest first.
+	ProjectChanges(ctx context.Context, customerID, project int64, field string) ([]ChangeRecord, error)
+	// ChangesByActor returns the changelog items a person made at or after
+	// since, oldest first.
+	ChangesByActor(ctx context.Context, customerID int64, actor string, since time.Time) ([]ChangeRecord, error)
+	// Sources returns the events that made or changed these nodes, oldest
+	// first, at most limit.
+	Sources(ctx context.Context, customerID int64, nodes []int64, limit int) ([]Source, error)
+}
+
+// SearchHit is one full-text search result.
+type SearchHit struct {
+	Node    *Node
+	Score   float64 // higher is better
+	Snippet string
+}
+
+// IssueFact is what flow metrics need of an issue, without its whole node.
+type IssueFact struct {
+	StoreID        int64
+	Key            string
+	CreatedAt      time.Time // zero if unknown
+	Status         string    // status id
+	StatusCategory string
+	Deleted        bool
+}
+
+// Source is an event an answer was computed from.
+type Source struct {
+	EventID int64  `json:"event_id"`
+	At      string `json:"at"`
+	Event   string `json:"event"`
 }

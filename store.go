@@ -13,6 +13,7 @@ type Store interface {
 	EventLog
 	ProjectionStore
 	GraphReader
+	UserService
 
 	// Ping reports whether the store answers (EUNAVAILABLE if not).
 	Ping(ctx context.Context) error

@@ -409,8 +409,8 @@ type SprintView struct {
 	Board        string   `json:"board,omitempty"`
 	Deleted      bool     `json:"deleted"`
 	Issues       []string `json:"issues"`
-	Added        []string `json:"added"`   // added to the Sprint field after the sprint started
-	Removed      []string `json:"removed"` // removed after it started
+	Added        []string `json:"added"`   // joined after the start, in at the end (close, or now)
+	Removed      []string `json:"removed"` // in at the start or added later, out at the end
 }
 
 // Sprint returns one sprint with its issues and its scope change.
@@ -431,11 +431,24 @@ func (r Reader) Sprint(ctx context.Context, customerID int64, id string) (*Sprin
 	}
 	v.Issues = keys
 	if start, err := time.Parse(time.RFC3339, v.StartDate); err == nil {
-		added, removed, err := r.scopeChange(ctx, customerID, n, start)
+		end := time.Now()
+		if t, err := time.Parse(time.RFC3339, v.CompleteDate); err == nil {
+			end = t
+		}
+		m, err := r.sprintMembership(ctx, customerID, n, start, end)
 		if err != nil {
 			return nil, err
 		}
-		v.Added, v.Removed = added, removed
+		for _, im := range m {
+			switch {
+			case !im.atStart && im.atEnd:
+				v.Added = append(v.Added, issueKey(im.node))
+			case (im.atStart || im.joinedLater) && !im.atEnd:
+				v.Removed = append(v.Removed, issueKey(im.node))
+			}
+		}
+		sortKeys(v.Added)
+		sortKeys(v.Removed)
 	}
 	return v, nil
 }
@@ -484,53 +497,6 @@ func sortKeys(keys []string) {
 		}
 		return strings.Compare(na, nb)
 	})
-}
-
-// scopeChange finds the issues whose Sprint field gained or lost the sprint
-// after start: the sprint's scope change.
-func (r Reader) scopeChange(ctx context.Context, customerID int64, sprint *Node, start time.Time) (added, removed []string, err error) {
-	changes, err := r.Store.ChangesOfField(ctx, customerID, "Sprint", start)
-	if err != nil {
-		return nil, nil, err
-	}
-	in := map[int64]bool{} // latest state per issue after start: did it gain (true) or lose (false) the sprint
-	order := []int64{}
-	for _, c := range changes {
-		had := containsID(c.FromID, sprint.Key.ID)
-		has := containsID(c.ToID, sprint.Key.ID)
-		if had == has {
-			continue
-		}
-		if _, seen := in[c.Node]; !seen {
-			order = append(order, c.Node)
-		}
-		in[c.Node] = has
-	}
-	ns, err := r.Store.Nodes(ctx, customerID, order)
-	if err != nil {
-		return nil, nil, err
-	}
-	byID := map[int64]*Node{}
-	for _, n := range ns {
-		if n.Key.Site == sprint.Key.Site {
-			byID[n.StoreID] = n
-		}
-	}
-	added, removed = []string{}, []string{}
-	for _, id := range order {
-		n := byID[id]
-		if n == nil {
-			continue
-		}
-		if in[id] {
-			added = append(added, issueKey(n))
-		} else {
-			removed = append(removed, issueKey(n))
-		}
-	}
-	sortKeys(added)
-	sortKeys(removed)
-	return added, removed, nil
 }
 
 // containsID reports whether a comma-separated id list contains id.

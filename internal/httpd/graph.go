@@ -77,6 +77,60 @@ func (s *Server) graphRoutes(mux *http.ServeMux) {
 		}
 		return map[string]any{"items": items}, nil
 	})
+	h("GET /api/v1/issues/{key}/lifecycle", func(w http.ResponseWriter, r *http.Request, c *cogniscape.Customer) (any, error) {
+		return s.Graph.Lifecycle(r.Context(), c.ID, r.PathValue("key"), s.Now())
+	})
+	h("GET /api/v1/flow", func(w http.ResponseWriter, r *http.Request, c *cogniscape.Customer) (any, error) {
+		q := r.URL.Query()
+		project := q.Get("project")
+		if project == "" {
+			return nil, cogniscape.Errorf(cogniscape.EINVALID, "project is required, e.g. project=PAY")
+		}
+		now := s.Now()
+		since, err := ParseSince(q.Get("since"), 30*24*time.Hour, now)
+		if err != nil {
+			return nil, err
+		}
+		if now.Sub(since) > 3*366*24*time.Hour {
+			return nil, cogniscape.Errorf(cogniscape.EINVALID, "since may reach back three years at most")
+		}
+		return s.Graph.Flow(r.Context(), c.ID, limitString(project, 100), since, now)
+	})
+	h("GET /api/v1/sprints/{id}/report", func(w http.ResponseWriter, r *http.Request, c *cogniscape.Customer) (any, error) {
+		return s.Graph.SprintReport(r.Context(), c.ID, r.PathValue("id"), s.Now())
+	})
+	h("GET /api/v1/versions/{id}/report", func(w http.ResponseWriter, r *http.Request, c *cogniscape.Customer) (any, error) {
+		return s.Graph.VersionReport(r.Context(), c.ID, r.PathValue("id"), s.Now())
+	})
+	h("GET /api/v1/people/{id}/work", func(w http.ResponseWriter, r *http.Request, c *cogniscape.Customer) (any, error) {
+		since, err := ParseSince(r.URL.Query().Get("since"), 7*24*time.Hour, s.Now())
+		if err != nil {
+			return nil, err
+		}
+		return s.Graph.PersonWork(r.Context(), c.ID, r.PathValue("id"), since)
+	})
+	h("GET /api/v1/search", func(w http.ResponseWriter, r *http.Request, c *cogniscape.Customer) (any, error) {
+		q := r.URL.Query()
+		query := limitString(q.Get("q"), 200)
+		if query == "" {
+			return nil, cogniscape.Errorf(cogniscape.EINVALID, "q is required")
+		}
+		kind := cogniscape.Kind(q.Get("kind"))
+		switch kind {
+		case "", cogniscape.KindIssue, cogniscape.KindPerson, cogniscape.KindProject, cogniscape.KindSprint, cogniscape.KindVersion, cogniscape.KindComment:
+		default:
+			return nil, cogniscape.Errorf(cogniscape.EINVALID, "kind must be issue, person, project, sprint, version or comment")
+		}
+		limit, err := intParam(q.Get("limit"), 20, 1, 100)
+		if err != nil {
+			return nil, err
+		}
+		results, err := s.Graph.Search(r.Context(), c.ID, query, kind, limit)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"query": query, "results": results}, nil
+	})
 	h("GET /api/v1/graph/neighbors", func(w http.ResponseWriter, r *http.Request, c *cogniscape.Customer) (any, error) {
 		q := r.URL.Query()
 		node := q.Get("node")

@@ -56,6 +56,9 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, src WebhookSourc
 		secret = dummySecret
 	}
 	if !src.Authenticate(r.Header, body, secret) || !known {
+		if known {
+			s.rejects.add(customerID, s.Now())
+		}
 		writeJSON(w, http.StatusUnauthorized, unauthorizedBody)
 		return "rejected"
 	}

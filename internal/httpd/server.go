@@ -56,6 +56,7 @@ type Server struct {
 	Now    func() time.Time
 
 	metrics  *metrics
+	rejects  rejectLog // webhook requests that failed authentication, per known customer
 	ln       net.Listener
 	srv      *http.Server
 	certs    *certReloader

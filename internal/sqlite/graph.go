@@ -267,39 +267,34 @@ func (p *projection) saveNode(n *cogniscape.Node) error {
 	if err != nil {
 		return err
 	}
-	key, title := nodeKeyTitle(n)
-	cat := ""
-	if n.Key.Kind == cogniscape.KindIssue {
-		cat = n.String("status_category")
-	}
+	f := cogniscape.IndexedFieldsOf(n)
 	if n.StoreID == 0 {
-		res, err := p.tx.ExecContext(p.ctx, `INSERT INTO nodes (customer_id, site, kind, jira_id, key, title, status_category, deleted, first_at, last_at, data)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.customerID, n.Key.Site, n.Key.Kind, n.Key.ID, key, title, cat, n.Deleted, n.First.At, n.Last.At, data)
+		res, err := p.tx.ExecContext(p.ctx, `INSERT INTO nodes (customer_id, site, kind, jira_id, key, title, status_category, status, created_at, deleted, first_at, last_at, data)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.customerID, n.Key.Site, n.Key.Kind, n.Key.ID, f.Key, f.Title, f.StatusCategory, f.Status,
+			f.CreatedAt, n.Deleted, n.First.At, n.Last.At, data)
 		if err != nil {
 			return fmt.Errorf("insert node: %w", err)
 		}
-		n.StoreID, err = res.LastInsertId()
-		return err
+		if n.StoreID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+	} else {
+		_, err = p.tx.ExecContext(p.ctx, `UPDATE nodes SET key = ?, title = ?, status_category = ?, status = ?, created_at = ?, deleted = ?, first_at = ?, last_at = ?, data = ? WHERE id = ?`,
+			f.Key, f.Title, f.StatusCategory, f.Status, f.CreatedAt, n.Deleted, n.First.At, n.Last.At, data, n.StoreID)
+		if err != nil {
+			return fmt.Errorf("update node: %w", err)
+		}
+		if _, err := p.tx.ExecContext(p.ctx, `DELETE FROM search WHERE rowid = ?`, n.StoreID); err != nil {
+			return fmt.Errorf("unindex node: %w", err)
+		}
 	}
-	_, err = p.tx.ExecContext(p.ctx, `UPDATE nodes SET key = ?, title = ?, status_category = ?, deleted = ?, first_at = ?, last_at = ?, data = ? WHERE id = ?`,
-		key, title, cat, n.Deleted, n.First.At, n.Last.At, data, n.StoreID)
-	if err != nil {
-		return fmt.Errorf("update node: %w", err)
+	if f.SearchText != "" && !n.Deleted {
+		if _, err := p.tx.ExecContext(p.ctx, `INSERT INTO search (rowid, title, body, customer_id, kind) VALUES (?, ?, ?, ?, ?)`,
+			n.StoreID, f.SearchTitle, f.SearchText, p.customerID, n.Key.Kind); err != nil {
+			return fmt.Errorf("index node: %w", err)
+		}
 	}
 	return nil
-}
-
-// nodeKeyTitle returns the indexed key and title columns of a node.
-func nodeKeyTitle(n *cogniscape.Node) (key, title string) {
-	switch n.Key.Kind {
-	case cogniscape.KindIssue:
-		return n.String("key"), n.String("summary")
-	case cogniscape.KindProject:
-		return n.String("key"), n.String("name")
-	case cogniscape.KindComment:
-		return "", n.String("body")
-	}
-	return "", n.String("name")
 }
 
 func (p *projection) saveEdges(n *cogniscape.Node) error {
@@ -391,7 +386,7 @@ func isCommentTwin(m *cogniscape.Mutation) bool {
 // are gone). customerID 0 resets every customer.
 func (db *DB) ResetGraph(ctx context.Context, customerID int64) error {
 	return db.exec(ctx, func(tx *sql.Tx) error {
-		for _, table := range []string{"activity", "changes", "edges", "nodes", "checkpoints"} {
+		for _, table := range []string{"activity", "changes", "edges", "search", "nodes", "checkpoints"} {
 			q := `DELETE FROM ` + table
 			args := []any{}
 			if customerID != 0 {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/cogniscape/cogniscape"
 )
@@ -289,3 +290,143 @@ func (db *DB) Activity(ctx context.Context, customerID int64, since time.Time, l
 	}
 	return out, unavailableIf("read activity", rows.Err())
 }
+
+// Search ranks nodes with FTS5's bm25, scoped to the customer.
+func (db *DB) Search(ctx context.Context, customerID int64, query string, kind cogniscape.Kind, limit int) ([]cogniscape.SearchHit, error) {
+	match := ftsQuery(query)
+	if match == "" {
+		return []cogniscape.SearchHit{}, nil
+	}
+	if limit <= 0 || limit > 100 {
+		limit = 20
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT n.id, n.site, n.kind, n.jira_id, n.data, -bm25(search, 4.0, 1.0), snippet(search, 1, '[', ']', '…', 12)
+		FROM search JOIN nodes n ON n.id = search.rowid
+		WHERE search MATCH ? AND search.customer_id = ? AND (? = '' OR search.kind = ?)
+		ORDER BY bm25(search, 4.0, 1.0) LIMIT ?`, match, customerID, kind, kind, limit)
+	if err != nil {
+		return nil, unavailable("search", err)
+	}
+	defer rows.Close()
+	out := []cogniscape.SearchHit{}
+	for rows.Next() {
+		var h cogniscape.SearchHit
+		var id int64
+		var key cogniscape.NodeKey
+		var data []byte
+		if err := rows.Scan(&id, &key.Site, &key.Kind, &key.ID, &data, &h.Score, &h.Snippet); err != nil {
+			return nil, unavailable("search", err)
+		}
+		n := cogniscape.NewNode(key)
+		if err := json.Unmarshal(data, n); err != nil {
+			return nil, unavailable("search", err)
+		}
+		n.StoreID, n.Key = id, key
+		h.Node = n
+		out = append(out, h)
+	}
+	return out, unavailableIf("search", rows.Err())
+}
+
+// ftsQuery turns what a person types into a safe FTS5 query: every word a
+// quoted term (so that no input is FTS syntax), ANDed, a trailing * kept as a
+// prefix match.
+func ftsQuery(q string) string {
+	var terms []string
+	for _, w := range strings.FieldsFunc(q, func(r rune) bool {
+		return !(r == '*' || r == '-' || r == '_' || r == '.' || unicodeLetterOrDigit(r))
+	}) {
+		prefix := strings.HasSuffix(w, "*")
+		w = strings.Trim(w, "*")
+		if w == "" {
+			continue
+		}
+		t := `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
+		if prefix {
+			t += "*"
+		}
+		terms = append(terms, t)
+		if len(terms) == 16 {
+			break
+		}
+	}
+	return strings.Join(terms, " ")
+}
+
+// ProjectIssues returns the indexed facts of a project's issues.
+func (db *DB) ProjectIssues(ctx context.Context, customerID, project int64) ([]cogniscape.IssueFact, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT n.id, n.key, n.created_at, n.status, n.status_category, n.deleted
+		FROM edges e JOIN nodes n ON n.id = e.src WHERE e.customer_id = ? AND e.dst = ? AND e.rel = 'project' AND n.kind = 'issue'`, customerID, project)
+	if err != nil {
+		return nil, unavailable("project issues", err)
+	}
+	defer rows.Close()
+	var out []cogniscape.IssueFact
+	for rows.Next() {
+		var f cogniscape.IssueFact
+		var created int64
+		if err := rows.Scan(&f.StoreID, &f.Key, &created, &f.Status, &f.StatusCategory, &f.Deleted); err != nil {
+			return nil, unavailable("project issues", err)
+		}
+		if created > 0 {
+			f.CreatedAt = fromMS(created)
+		}
+		out = append(out, f)
+	}
+	return out, unavailableIf("project issues", rows.Err())
+}
+
+// ProjectChanges returns one field's changelog over a project's issues.
+func (db *DB) ProjectChanges(ctx context.Context, customerID, project int64, field string) ([]cogniscape.ChangeRecord, error) {
+	return db.changes(ctx, `SELECT c.node, c.at, c.seq, c.field, c.from_text, c.to_text, c.from_id, c.to_id, c.actor, c.event_id
+		FROM edges e JOIN changes c ON c.node = e.src AND c.field = ? COLLATE NOCASE
+		WHERE e.customer_id = ? AND e.dst = ? AND e.rel = 'project' ORDER BY c.at, c.seq, c.idx`, field, customerID, project)
+}
+
+// ChangesByActor returns what a person changed since.
+func (db *DB) ChangesByActor(ctx context.Context, customerID int64, actor string, since time.Time) ([]cogniscape.ChangeRecord, error) {
+	return db.changes(ctx, `SELECT `+changeColumns+` FROM changes WHERE customer_id = ? AND actor = ? AND at >= ? ORDER BY at, seq, idx LIMIT 5000`,
+		customerID, actor, ms(since))
+}
+
+// Sources returns the events behind these nodes: their activity and changes.
+func (db *DB) Sources(ctx context.Context, customerID int64, nodes []int64, limit int) ([]cogniscape.Source, error) {
+	if len(nodes) == 0 {
+		return []cogniscape.Source{}, nil
+	}
+	if len(nodes) > 500 {
+		nodes = nodes[:500]
+	}
+	args := []any{customerID}
+	for _, id := range nodes {
+		args = append(args, id)
+	}
+	args = append(args, customerID)
+	for _, id := range nodes {
+		args = append(args, id)
+	}
+	args = append(args, limit)
+	in := placeholders(len(nodes))
+	rows, err := db.read.QueryContext(ctx, `SELECT event_id, min(at), event FROM (
+			SELECT a.event_id, a.at, a.event FROM activity a WHERE a.customer_id = ? AND a.entity IN (`+in+`)
+			UNION ALL
+			SELECT c.event_id, c.at, e.type FROM changes c JOIN events e ON e.id = c.event_id WHERE c.customer_id = ? AND c.node IN (`+in+`)
+		) GROUP BY event_id ORDER BY 2, 1 LIMIT ?`, args...)
+	if err != nil {
+		return nil, unavailable("sources", err)
+	}
+	defer rows.Close()
+	out := []cogniscape.Source{}
+	for rows.Next() {
+		var s cogniscape.Source
+		var at int64
+		if err := rows.Scan(&s.EventID, &at, &s.Event); err != nil {
+			return nil, unavailable("sources", err)
+		}
+		s.At = fromMS(at).Format(time.RFC3339)
+		out = append(out, s)
+	}
+	return out, unavailableIf("sources", rows.Err())
+}
+
+func unicodeLetterOrDigit(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }

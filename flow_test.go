@@ -1,0 +1,359 @@
+package cogniscape_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/cogniscape/cogniscape"
+	"github.com/cogniscape/cogniscape/internal/secret"
+	"github.com/cogniscape/cogniscape/internal/sqlite"
+)
+
+// A small hand-checked world: project FLOW on one site, four statuses, five
+// issues and one sprint. Every expected figure below is worked out by hand
+// from the story, not taken from the code's output.
+const site = "https://flow.atlassian.net"
+
+var statuses = map[string][2]string{ // id → name, category
+	"1": {"To Do", "new"}, "3": {"In Progress", "indeterminate"}, "4": {"In Review", "indeterminate"}, "5": {"Done", "done"},
+}
+
+func at(s string) time.Time {
+	t, err := time.Parse("2006-01-02 15:04", s)
+	if err != nil {
+		panic(err)
+	}
+	return t.UTC()
+}
+
+type world struct {
+	muts []*cogniscape.Mutation
+	seq  int64
+}
+
+// issue adds one event for an issue: its full snapshot as of when, plus the
+// changelog items of the event.
+func (w *world) issue(when, key, created, statusID string, sprints []string, assignee string, changes ...cogniscape.Change) {
+	w.seq++
+	id := "9" + key[len("FLOW-"):]
+	ref := cogniscape.NodeRef{Kind: cogniscape.KindIssue, ID: id}
+	st := statuses[statusID]
+	m := &cogniscape.Mutation{Source: "jira", Site: site, Event: "jira:issue_updated", Version: cogniscape.Version{At: at(when).UnixMilli(), Seq: w.seq},
+		Actor: "marco", EventID: w.seq}
+	m.Nodes = append(m.Nodes,
+		cogniscape.NodeUpdate{Ref: ref, Attrs: map[string]json.RawMessage{
+			"key": cogniscape.Attr(key), "summary": cogniscape.Attr("work " + key), "status": cogniscape.Attr(st[0]), "status_id": cogniscape.Attr(statusID),
+			"status_category": cogniscape.Attr(st[1]), "created": cogniscape.Attr(at(created).Format(time.RFC3339))}},
+		cogniscape.NodeUpdate{Ref: cogniscape.NodeRef{Kind: cogniscape.KindStatus, ID: statusID}, Attrs: map[string]json.RawMessage{
+			"name": cogniscape.Attr(st[0]), "category": cogniscape.Attr(st[1])}},
+		cogniscape.NodeUpdate{Ref: cogniscape.NodeRef{Kind: cogniscape.KindProject, ID: "700"}, Attrs: map[string]json.RawMessage{
+			"key": cogniscape.Attr("FLOW"), "name": cogniscape.Attr("Flow")}},
+		cogniscape.NodeUpdate{Ref: cogniscape.NodeRef{Kind: cogniscape.KindPerson, ID: "marco"}, Attrs: map[string]json.RawMessage{"name": cogniscape.Attr("Marco")}},
+	)
+	var sp []cogniscape.NodeRef
+	for _, s := range sprints {
+		sp = append(sp, cogniscape.NodeRef{Kind: cogniscape.KindSprint, ID: s})
+	}
+	var as []cogniscape.NodeRef
+	if assignee != "" {
+		as = append(as, cogniscape.NodeRef{Kind: cogniscape.KindPerson, ID: assignee})
+	}
+	m.Edges = []cogniscape.EdgeUpdate{
+		{From: ref, Rel: cogniscape.RelProject, To: []cogniscape.NodeRef{{Kind: cogniscape.KindProject, ID: "700"}}},
+		{From: ref, Rel: cogniscape.RelSprint, To: sp},
+		{From: ref, Rel: cogniscape.RelAssignee, To: as},
+	}
+	for i := range changes {
+		changes[i].Node = ref
+	}
+	m.Changes = changes
+	if when == created {
+		m.Event = "jira:issue_created"
+	}
+	w.muts = append(w.muts, m)
+}
+
+func status(from, to string) cogniscape.Change {
+	return cogniscape.Change{Field: "status", From: statuses[from][0], To: statuses[to][0], FromID: from, ToID: to}
+}
+
+func sprintChange(from, to string) cogniscape.Change {
+	return cogniscape.Change{Field: "Sprint", From: from, To: to, FromID: from, ToID: to}
+}
+
+func (w *world) worklog(id, issueKey, started string, seconds int) {
+	w.seq++
+	ref := cogniscape.NodeRef{Kind: cogniscape.KindWorklog, ID: id}
+	w.muts = append(w.muts, &cogniscape.Mutation{Source: "jira", Site: site, Event: "worklog_created", EventID: w.seq,
+		Version: cogniscape.Version{At: at(started).UnixMilli(), Seq: w.seq}, Actor: "marco",
+		Nodes: []cogniscape.NodeUpdate{{Ref: ref, Attrs: map[string]json.RawMessage{
+			"time_spent_seconds": cogniscape.Attr(seconds), "started": cogniscape.Attr(at(started).Format(time.RFC3339))}}},
+		Edges: []cogniscape.EdgeUpdate{
+			{From: ref, Rel: cogniscape.RelIssue, To: []cogniscape.NodeRef{{Kind: cogniscape.KindIssue, ID: "9" + issueKey[len("FLOW-"):]}}},
+			{From: ref, Rel: cogniscape.RelAuthor, To: []cogniscape.NodeRef{{Kind: cogniscape.KindPerson, ID: "marco"}}},
+		}})
+}
+
+func (w *world) sprint(when, state, start, complete string) {
+	w.seq++
+	attrs := map[string]json.RawMessage{"name": cogniscape.Attr("FLOW Sprint 1"), "state": cogniscape.Attr(state),
+		"start_date": cogniscape.Attr(at(start).Format(time.RFC3339))}
+	if complete != "" {
+		attrs["complete_date"] = cogniscape.Attr(at(complete).Format(time.RFC3339))
+	}
+	w.muts = append(w.muts, &cogniscape.Mutation{Source: "jira", Site: site, Event: "sprint_" + state, EventID: w.seq,
+		Version: cogniscape.Version{At: at(when).UnixMilli(), Seq: w.seq},
+		Nodes:   []cogniscape.NodeUpdate{{Ref: cogniscape.NodeRef{Kind: cogniscape.KindSprint, ID: "50"}, Attrs: attrs}}})
+}
+
+func buildWorld() *world {
+	w := &world{}
+	none := []string(nil)
+	s50 := []string{"50"}
+	// FLOW-1: created 2 Mar 09:00 in sprint 50; In Progress 3 Mar 09:00 (assigned to Marco), In Review 5 Mar, Done 6 Mar 09:00.
+	w.issue("2026-03-02 09:00", "FLOW-1", "2026-03-02 09:00", "1", s50, "")
+	w.issue("2026-03-03 09:00", "FLOW-1", "2026-03-02 09:00", "3", s50, "marco", status("1", "3"),
+		cogniscape.Change{Field: "assignee", To: "Marco", ToID: "marco"})
+	w.issue("2026-03-05 09:00", "FLOW-1", "2026-03-02 09:00", "4", s50, "marco", status("3", "4"))
+	w.issue("2026-03-06 09:00", "FLOW-1", "2026-03-02 09:00", "5", s50, "marco", status("4", "5"))
+	// FLOW-2: reopened. In sprint 50 at the start, taken out 4 Mar 00:00.
+	w.issue("2026-03-02 09:00", "FLOW-2", "2026-03-02 09:00", "1", s50, "")
+	w.issue("2026-03-02 12:00", "FLOW-2", "2026-03-02 09:00", "3", s50, "", status("1", "3"))
+	w.issue("2026-03-04 00:00", "FLOW-2", "2026-03-02 09:00", "3", none, "", sprintChange("50", ""))
+	w.issue("2026-03-04 12:00", "FLOW-2", "2026-03-02 09:00", "5", none, "", status("3", "5"))
+	w.issue("2026-03-05 12:00", "FLOW-2", "2026-03-02 09:00", "3", none, "", status("5", "3"))
+	w.issue("2026-03-09 12:00", "FLOW-2", "2026-03-02 09:00", "5", none, "", status("3", "5"))
+	// FLOW-3: straight from To Do to Done.
+	w.issue("2026-03-03 00:00", "FLOW-3", "2026-03-03 00:00", "1", none, "")
+	w.issue("2026-03-04 00:00", "FLOW-3", "2026-03-03 00:00", "5", none, "", status("1", "5"))
+	// FLOW-4: added to the running sprint 3 Mar 10:00, started 8 Mar, carried over into sprint 51 at the close.
+	w.issue("2026-03-01 00:00", "FLOW-4", "2026-03-01 00:00", "1", none, "")
+	w.issue("2026-03-03 10:00", "FLOW-4", "2026-03-01 00:00", "1", s50, "", sprintChange("", "50"))
+	w.issue("2026-03-08 00:00", "FLOW-4", "2026-03-01 00:00", "3", s50, "", status("1", "3"))
+	w.issue("2026-03-09 09:01", "FLOW-4", "2026-03-01 00:00", "3", []string{"50", "51"}, "", sprintChange("50", "50, 51"))
+	// FLOW-5: still in the backlog.
+	w.issue("2026-03-05 00:00", "FLOW-5", "2026-03-05 00:00", "1", none, "")
+	w.sprint("2026-03-02 09:00", "active", "2026-03-02 09:00", "")
+	w.sprint("2026-03-09 09:00", "closed", "2026-03-02 09:00", "2026-03-09 09:00")
+	w.worklog("801", "FLOW-1", "2026-03-03 10:00", 7200)
+	w.worklog("802", "FLOW-4", "2026-03-08 10:00", 1800)
+	w.worklog("803", "FLOW-1", "2026-02-20 10:00", 3600) // before the sprint: not counted
+	return w
+}
+
+// openWorld projects the world into a fresh SQLite store. The mutations are
+// applied in reverse, which the projection must not notice.
+func openWorld(t *testing.T) (cogniscape.Reader, int64) {
+	t.Helper()
+	dir := t.TempDir()
+	key, err := secret.LoadKey("", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(dir, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := context.Background()
+	c, _, err := db.CreateCustomer(ctx, "Flow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := buildWorld()
+	// ApplyBatch needs the events in the log for the checkpoint; append stand-ins.
+	for i := range w.muts {
+		if _, err := db.Append(ctx, &cogniscape.Event{CustomerID: c.ID, ReceivedAt: time.Now(), Source: "jira", Type: "x", Site: site,
+			DedupKey: strconv.Itoa(i), Timestamp: time.Now()}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rev := slices.Clone(w.muts)
+	slices.Reverse(rev)
+	if err := db.ApplyBatch(ctx, c.ID, 0, int64(len(rev)), rev); err != nil {
+		t.Fatal(err)
+	}
+	return cogniscape.Reader{Store: db}, c.ID
+}
+
+var now = at("2026-03-10 00:00")
+
+const day = int64(24 * 3600)
+
+func ptr(v int64) *int64 { return &v }
+
+func eqPtr(a, b *int64) bool { return (a == nil && b == nil) || (a != nil && b != nil && *a == *b) }
+
+func TestLifecycleHandChecked(t *testing.T) {
+	r, cust := openWorld(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		key           string
+		lead, cycle   *int64
+		reopened      bool
+		done          string
+		statusSeconds map[string]int64 // for the closed spans
+	}{
+		// 2 Mar 09:00 → 6 Mar 09:00 is 4 days; 3 Mar 09:00 → 6 Mar 09:00 is 3 days.
+		{"FLOW-1", ptr(4 * day), ptr(3 * day), false, "2026-03-06T09:00:00Z", map[string]int64{"To Do": day, "In Progress": 2 * day, "In Review": day}},
+		// Reopened: done again 9 Mar 12:00. Lead 2 Mar 09:00 → 9 Mar 12:00 = 7 d 3 h; cycle 2 Mar 12:00 → 9 Mar 12:00 = 7 d.
+		// In Progress: 2 Mar 12:00 → 4 Mar 12:00 (2 d) plus 5 Mar 12:00 → 9 Mar 12:00 (4 d).
+		{"FLOW-2", ptr(7*day + 3*3600), ptr(7 * day), true, "2026-03-09T12:00:00Z", map[string]int64{"To Do": 3 * 3600, "In Progress": 6 * day}},
+		// Skips in progress: lead 1 day, no cycle time.
+		{"FLOW-3", ptr(day), nil, false, "2026-03-04T00:00:00Z", map[string]int64{"To Do": day}},
+		// Not delivered.
+		{"FLOW-4", nil, nil, false, "", map[string]int64{"To Do": 7 * day, "In Progress": 2 * day}},
+	} {
+		lc, err := r.Lifecycle(ctx, cust, tc.key, now)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.key, err)
+		}
+		if !eqPtr(lc.LeadTimeSeconds, tc.lead) || !eqPtr(lc.CycleTimeSeconds, tc.cycle) || lc.Reopened != tc.reopened || lc.Done != tc.done {
+			t.Errorf("%s: lead %v cycle %v reopened %v done %q", tc.key, deref(lc.LeadTimeSeconds), deref(lc.CycleTimeSeconds), lc.Reopened, lc.Done)
+		}
+		for status, secs := range tc.statusSeconds {
+			if lc.TimeInStatus[status] != secs {
+				t.Errorf("%s: time in %s = %d, want %d", tc.key, status, lc.TimeInStatus[status], secs)
+			}
+		}
+		if len(lc.Definitions) == 0 || len(lc.Sources) == 0 {
+			t.Errorf("%s: answer lacks definitions or sources", tc.key)
+		}
+	}
+	lc, _ := r.Lifecycle(ctx, cust, "FLOW-1", now)
+	if len(lc.Assignees) != 1 || lc.Assignees[0].Person.Name != "Marco" || lc.Assignees[0].From != "2026-03-03T09:00:00Z" || lc.Assignees[0].To != "" {
+		t.Errorf("FLOW-1 assignees = %+v", lc.Assignees)
+	}
+	if len(lc.Statuses) != 4 || lc.Statuses[3].Status != "Done" || lc.Statuses[3].To != "" {
+		t.Errorf("FLOW-1 statuses = %+v", lc.Statuses)
+	}
+	if !slices.ContainsFunc(lc.People, func(i cogniscape.Involvement) bool {
+		return i.Person.ID == "marco" && slices.Contains(i.Roles, "assignee") && slices.Contains(i.Roles, "worklog")
+	}) {
+		t.Errorf("FLOW-1 people = %+v", lc.People)
+	}
+	lc, _ = r.Lifecycle(ctx, cust, "FLOW-3", now)
+	if len(lc.Notes) == 0 {
+		t.Error("FLOW-3 skipped in progress but says nothing")
+	}
+}
+
+func deref(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func TestFlowHandChecked(t *testing.T) {
+	r, cust := openWorld(t)
+	f, err := r.Flow(context.Background(), cust, "FLOW", at("2026-03-01 00:00"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Delivered in the period: FLOW-3 (4 Mar), FLOW-1 (6 Mar), FLOW-2 (9 Mar).
+	// Lead times 1 d, 4 d, 7 d 3 h: nearest rank p50 = 2nd = 4 d, p85 = p95 = 3rd.
+	if f.LeadTime.Count != 3 || *f.LeadTime.P50 != 4*day || *f.LeadTime.P85 != 7*day+3*3600 || *f.LeadTime.P95 != 7*day+3*3600 {
+		t.Errorf("lead time = %+v p50 %v", f.LeadTime, deref(f.LeadTime.P50))
+	}
+	// Cycle times 3 d (FLOW-1) and 7 d (FLOW-2); FLOW-3 has none. p50 = 1st of 2, p85 = 2nd.
+	if f.CycleTime.Count != 2 || *f.CycleTime.P50 != 3*day || *f.CycleTime.P85 != 7*day {
+		t.Errorf("cycle time = %+v", f.CycleTime)
+	}
+	// 1 Mar 2026 is a Sunday: its ISO week is W09; W10 runs 2–8 Mar; 9 Mar starts W11.
+	want := []cogniscape.WeekCount{{Week: "2026-W09", Start: "2026-02-23", Count: 0}, {Week: "2026-W10", Start: "2026-03-02", Count: 2}, {Week: "2026-W11", Start: "2026-03-09", Count: 1}}
+	if !slices.Equal(f.Throughput, want) {
+		t.Errorf("throughput = %+v", f.Throughput)
+	}
+	// In progress now: FLOW-4 only, since 8 Mar 00:00: two days old.
+	if len(f.WIP) != 1 || f.WIP[0].Issue != "FLOW-4" || f.WIP[0].AgeSeconds != 2*day {
+		t.Errorf("wip = %+v", f.WIP)
+	}
+	// End of 4 Mar: FLOW-4 new; FLOW-1 in progress; FLOW-2 and FLOW-3 done; FLOW-5 not created yet.
+	// End of 1 Mar: only FLOW-4 exists.
+	byDate := map[string]cogniscape.CFDPoint{}
+	for _, p := range f.CumulativeFlow {
+		byDate[p.Date] = p
+	}
+	if p := byDate["2026-03-04"]; p != (cogniscape.CFDPoint{Date: "2026-03-04", New: 1, Indeterminate: 1, Done: 2}) {
+		t.Errorf("CFD 4 Mar = %+v", p)
+	}
+	if p := byDate["2026-03-01"]; p != (cogniscape.CFDPoint{Date: "2026-03-01", New: 1}) {
+		t.Errorf("CFD 1 Mar = %+v", p)
+	}
+	if len(f.CumulativeFlow) != 10 {
+		t.Errorf("CFD has %d days, want 10 (1–10 Mar)", len(f.CumulativeFlow))
+	}
+	// In Review: FLOW-1 only, for one day.
+	for _, st := range f.TimeInStatus {
+		if st.Status == "In Review" && (st.TotalSeconds != day || st.Issues != 1) {
+			t.Errorf("time in review = %+v", st)
+		}
+	}
+	if len(f.Sources) == 0 || f.Definitions["cycle_time"] == "" {
+		t.Error("flow answer lacks sources or definitions")
+	}
+}
+
+func TestSprintReportHandChecked(t *testing.T) {
+	r, cust := openWorld(t)
+	rep, err := r.SprintReport(context.Background(), cust, "50", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(name string, got, want []string) {
+		if !slices.Equal(got, want) {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	check("committed", rep.Committed, []string{"FLOW-1", "FLOW-2"})
+	check("added", rep.Added, []string{"FLOW-4"})
+	check("removed", rep.Removed, []string{"FLOW-2"})
+	check("completed", rep.Completed, []string{"FLOW-1"})
+	check("carried over", rep.CarriedOver, []string{"FLOW-4"})
+	// 2 h on FLOW-1 on 3 Mar and 30 min on FLOW-4 on 8 Mar; the 20 Feb worklog predates the sprint.
+	if rep.TimeLoggedSecond != 9000 {
+		t.Errorf("time logged = %d, want 9000", rep.TimeLoggedSecond)
+	}
+	if rep.Sprint.State != "closed" || len(rep.Sources) == 0 {
+		t.Errorf("report = %+v", rep)
+	}
+	v, err := r.Sprint(context.Background(), cust, "50")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("sprint view added", v.Added, []string{"FLOW-4"})
+	check("sprint view removed", v.Removed, []string{"FLOW-2"})
+}
+
+func TestPersonWorkAndSearch(t *testing.T) {
+	r, cust := openWorld(t)
+	ctx := context.Background()
+	w, err := r.PersonWork(ctx, cust, "marco", at("2026-03-01 00:00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Marco made every change in this world: 9 status moves (FLOW-1 three, FLOW-2 four,
+	// FLOW-3 and FLOW-4 one each); he logged 2 h + 30 min since 1 Mar.
+	if len(w.Moved) != 9 || w.LoggedSeconds != 9000 || len(w.Logged) != 2 || !slices.Contains(w.Assigned, "FLOW-1") {
+		t.Errorf("work = moved %d logged %d (%d) assigned %v", len(w.Moved), w.LoggedSeconds, len(w.Logged), w.Assigned)
+	}
+	res, err := r.Search(ctx, cust, "FLOW-3", cogniscape.KindIssue, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) == 0 || res[0].ID != "FLOW-3" {
+		t.Errorf("search FLOW-3 = %+v", res)
+	}
+	res, _ = r.Search(ctx, cust, "marc*", "", 10)
+	if len(res) != 1 || res[0].ID != "person:marco" {
+		t.Errorf("search marc* = %+v", res)
+	}
+	if res, _ := r.Search(ctx, cust, `"); DROP TABLE nodes; --`, "", 10); len(res) != 0 {
+		t.Errorf("hostile query found %+v", res)
+	}
+}
