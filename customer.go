@@ -41,3 +41,17 @@ type CustomerService interface {
 	// CreateAPIToken issues an additional read token for the customer.
 	CreateAPIToken(ctx context.Context, customerID int64) (string, error)
 }
+
+type customerCtxKey struct{}
+
+// WithCustomer returns ctx carrying the customer a request was authenticated
+// as; everything that reads the graph for that request is scoped to it.
+func WithCustomer(ctx context.Context, c *Customer) context.Context {
+	return context.WithValue(ctx, customerCtxKey{}, c)
+}
+
+// CustomerFrom returns the customer in ctx, or nil.
+func CustomerFrom(ctx context.Context) *Customer {
+	c, _ := ctx.Value(customerCtxKey{}).(*Customer)
+	return c
+}

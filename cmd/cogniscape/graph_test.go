@@ -16,9 +16,12 @@ import (
 )
 
 // newGraphApp is an app that also projects and serves the read API.
-func newGraphApp(t testing.TB) (*app, *projector.Projector) {
+func newGraphApp(t testing.TB) (*app, *projector.Projector) { return newGraphAppWith(t) }
+
+// newGraphAppWith is newGraphApp with more configuration, applied last.
+func newGraphAppWith(t testing.TB, configure ...func(*httpd.Server)) (*app, *projector.Projector) {
 	var proj *projector.Projector
-	a := newApp(t, func(s *httpd.Server) {
+	a := newApp(t, append([]func(*httpd.Server){func(s *httpd.Server) {
 		db := s.Customers.(interface {
 			cogniscape.ProjectionStore
 			cogniscape.GraphReader
@@ -26,7 +29,7 @@ func newGraphApp(t testing.TB) (*app, *projector.Projector) {
 		proj = projector.New(db, jira.Normalize, s.Logger)
 		s.Graph = &cogniscape.Reader{Store: db}
 		s.Lag = db.ProjectionLag
-	})
+	}}, configure...)...)
 	return a, proj
 }
 

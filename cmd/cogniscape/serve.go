@@ -12,6 +12,7 @@ import (
 	"github.com/cogniscape/cogniscape"
 	"github.com/cogniscape/cogniscape/internal/httpd"
 	"github.com/cogniscape/cogniscape/internal/jira"
+	"github.com/cogniscape/cogniscape/internal/mcp"
 	"github.com/cogniscape/cogniscape/internal/projector"
 )
 
@@ -39,9 +40,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 
 	proj := projector.New(db, jira.Normalize, logger)
+	graph := &cogniscape.Reader{Store: db}
 	srv := &httpd.Server{
 		Addr: c.addr, PublicURL: c.publicURL, MaxBody: *maxBody, TLSCert: *tlsCert, TLSKey: *tlsKey,
-		Customers: db, Events: db, Jira: jira.Source{}, Graph: &cogniscape.Reader{Store: db}, Appended: proj.Notify,
+		Customers: db, Events: db, Jira: jira.Source{}, Graph: graph, Appended: proj.Notify,
+		MCP:   (&mcp.Server{Graph: graph, Logger: logger}).Handler(),
 		Ready: db.Ping, Lag: db.ProjectionLag, LogSize: db.LogSize, Logger: logger,
 	}
 	if err := srv.Open(); err != nil {

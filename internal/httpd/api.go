@@ -9,20 +9,8 @@ import (
 	"github.com/cogniscape/cogniscape"
 )
 
-type ctxKey int
-
-const customerKey ctxKey = iota
-
 // CustomerFrom returns the customer a request was authenticated as.
-func CustomerFrom(ctx context.Context) *cogniscape.Customer {
-	c, _ := ctx.Value(customerKey).(*cogniscape.Customer)
-	return c
-}
-
-// WithCustomer returns ctx carrying c, as requireToken does.
-func WithCustomer(ctx context.Context, c *cogniscape.Customer) context.Context {
-	return context.WithValue(ctx, customerKey, c)
-}
+func CustomerFrom(ctx context.Context) *cogniscape.Customer { return cogniscape.CustomerFrom(ctx) }
 
 // requireToken authenticates "Authorization: Bearer <api_token>" and puts the
 // customer in the request context; everything behind it is scoped to that
@@ -43,7 +31,7 @@ func (s *Server) requireToken(next http.Handler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(WithCustomer(r.Context(), c)))
+		next.ServeHTTP(w, r.WithContext(cogniscape.WithCustomer(r.Context(), c)))
 	})
 }
 

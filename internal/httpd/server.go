@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/cogniscape/cogniscape"
@@ -41,6 +43,8 @@ type Server struct {
 	Events    cogniscape.EventLog
 	Jira      WebhookSource
 	Graph     *cogniscape.Reader // the read API; nil serves none
+	// MCP serves the Model Context Protocol at /mcp, behind the API token.
+	MCP http.Handler
 	// Appended, if set, is called after an event is stored (to wake the projector).
 	Appended func()
 	// Ready reports whether the store is reachable, for /readyz; Lag, if set,
@@ -131,6 +135,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/events/jira/{customerKey}", s.handleJiraWebhook)
 	mux.Handle("GET /api/v1/deliveries", s.requireToken(http.HandlerFunc(s.handleDeliveries)))
 	s.graphRoutes(mux)
+	if s.MCP != nil {
+		mux.Handle("/mcp", s.requireToken(s.publicHost(s.MCP)))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -140,6 +147,26 @@ func (s *Server) Handler() http.Handler {
 		s.Extra(mux, s.requireToken)
 	}
 	return mux
+}
+
+// publicHost lets requests for the --public-url host through the MCP SDK's
+// DNS-rebinding protection, which refuses requests that reach a loopback
+// listener with a non-local Host: behind a reverse proxy on the same machine
+// every request looks like that. Requests naming any other host are still
+// refused.
+func (s *Server) publicHost(next http.Handler) http.Handler {
+	u, err := url.Parse(s.PublicURL)
+	if s.PublicURL == "" || err != nil || u.Host == "" {
+		return next
+	}
+	public := strings.ToLower(u.Host)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.EqualFold(r.Host, public) || strings.EqualFold(r.Host, u.Hostname()) {
+			r = r.Clone(r.Context())
+			r.Host = "localhost"
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
