@@ -33,6 +33,8 @@ Commands:
   deliveries --customer-key K
                              show a customer's delivery log, newest first
   replay [--customer-key K]  rebuild the graph from the stored events
+  simulate [flags]           generate realistic Jira activity: to a file, or sent to a server (--url), verified (--verify)
+  bench [--events N]         measure the whole pipeline on this machine (docs/benchmarks.md)
 
 Run 'cogniscape <command> -h' for a command's flags.
 `
@@ -89,6 +91,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runDeliveries(ctx, args[1:], stdout, stderr, getenv)
 	case "replay":
 		return runReplay(ctx, args[1:], stdout, stderr, getenv)
+	case "simulate":
+		return runSimulate(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr, getenv)
+	case "bench-bare": // the ceiling server that bench starts as a child
+		return runBenchBare(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -22,6 +22,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	maxBody := fs.Int64("max-body", envInt(getenv, "COGNISCAPE_MAX_BODY", httpd.DefaultMaxBody), "largest accepted webhook body in bytes (env COGNISCAPE_MAX_BODY)")
 	tlsCert := fs.String("tls-cert", getenv("COGNISCAPE_TLS_CERT"), "PEM certificate file: serve HTTPS, reloading the file when it changes (env COGNISCAPE_TLS_CERT)")
 	tlsKey := fs.String("tls-key", getenv("COGNISCAPE_TLS_KEY"), "PEM private key file for --tls-cert (env COGNISCAPE_TLS_KEY)")
+	project := fs.Bool("projection", envBool(getenv, "COGNISCAPE_PROJECTION", true), "project events into the graph in this process; false makes an ingest-only server (env COGNISCAPE_PROJECTION)")
 	retention := fs.Duration("raw-retention", envDuration(getenv, "COGNISCAPE_RAW_RETENTION", 7*24*time.Hour), "how long raw webhook bodies are kept after projection; 0 drops them at once (env COGNISCAPE_RAW_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -54,7 +55,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 
 	workCtx, stopWork := context.WithCancel(context.Background())
 	var workers sync.WaitGroup
-	workers.Go(func() { proj.Run(workCtx) })
+	if *project {
+		workers.Go(func() { proj.Run(workCtx) })
+	}
 	workers.Go(func() { sweepRawBodies(workCtx, db, *retention, logger) })
 
 	<-ctx.Done()
@@ -113,6 +116,13 @@ func sweepRawBodies(ctx context.Context, db cogniscape.Store, retention time.Dur
 func envDuration(getenv func(string) string, key string, def time.Duration) time.Duration {
 	if d, err := time.ParseDuration(getenv(key)); err == nil {
 		return d
+	}
+	return def
+}
+
+func envBool(getenv func(string) string, key string, def bool) bool {
+	if v, err := strconv.ParseBool(getenv(key)); err == nil {
+		return v
 	}
 	return def
 }

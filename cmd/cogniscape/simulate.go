@@ -196,7 +196,9 @@ Flags:
 		problems = append(problems, fmt.Sprintf("%d bad deliveries acknowledged", rep.BadAccepted))
 	}
 	if *verify {
-		n, err := jirasim.Verify(ctx, *serverURL, *apiToken, sim.World(), report)
+		w := sim.World()
+		fmt.Fprintf(stderr, "verifying %d issues and %d sprints…\n", len(w.Issues()), len(w.Sprints()))
+		n, err := jirasim.Verify(ctx, *serverURL, *apiToken, w, report)
 		if err != nil {
 			return fmt.Errorf("simulate: verify: %w", err)
 		}

@@ -62,10 +62,10 @@ func (w *jw) ns(v nstr) {
 	w.s(v.v)
 }
 
-func (w *jw) ks(key, v string)     { w.k(key); w.s(v) }
-func (w *jw) ki(key string, v int64) { w.k(key); w.i(v) }
-func (w *jw) kb(key string, v bool)  { w.k(key); w.bool(v) }
-func (w *jw) kn(key string)          { w.k(key); w.null() }
+func (w *jw) ks(key, v string)        { w.k(key); w.s(v) }
+func (w *jw) ki(key string, v int64)  { w.k(key); w.i(v) }
+func (w *jw) kb(key string, v bool)   { w.k(key); w.bool(v) }
+func (w *jw) kn(key string)           { w.k(key); w.null() }
 func (w *jw) kr(key string, v []byte) { w.k(key); w.raw(v) }
 
 // bytes returns the rendered value without its trailing comma.
