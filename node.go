@@ -30,6 +30,12 @@ type Node struct {
 	// First and Last are the oldest and newest versions that named the node.
 	First Version `json:"first"`
 	Last  Version `json:"last"`
+	// Since holds, per relation and target ("rel|kind|id"), the oldest
+	// version that asserted the target: when the relation became true. A
+	// minimum, so it does not depend on arrival order.
+	Since map[string]Version `json:"since,omitempty"`
+
+	dirtyRels map[string]bool // relations whose stored edges are stale
 }
 
 // NewNode returns an empty node for key.
@@ -101,6 +107,17 @@ func (n *Node) ApplyUpdate(v Version, u NodeUpdate) bool {
 func (n *Node) ApplyEdge(v Version, rel string, to []NodeRef) bool {
 	to = canonicalRefs(to)
 	changed := n.touch(v)
+	for _, t := range to {
+		k := sinceKey(rel, t)
+		if old, ok := n.Since[k]; !ok || v.Less(old) {
+			if n.Since == nil {
+				n.Since = map[string]Version{}
+			}
+			n.Since[k] = v
+			n.markRel(rel)
+			changed = true
+		}
+	}
 	k := "r:" + rel
 	w, exists := n.Versions[k]
 	val, _ := json.Marshal(to)
@@ -108,6 +125,9 @@ func (n *Node) ApplyEdge(v Version, rel string, to []NodeRef) bool {
 	if wins(v, val, w, cur, exists) {
 		if !exists || w != v || !bytes.Equal(val, cur) {
 			changed = true
+		}
+		if !bytes.Equal(val, cur) {
+			n.markRel(rel)
 		}
 		if len(to) == 0 {
 			delete(n.Rels, rel)
@@ -119,8 +139,32 @@ func (n *Node) ApplyEdge(v Version, rel string, to []NodeRef) bool {
 	return changed
 }
 
-// Since returns the version at which relation rel took its current value.
-func (n *Node) Since(rel string) Version { return n.Versions["r:"+rel] }
+// RelSince returns when the relation to target was first asserted.
+func (n *Node) RelSince(rel string, target NodeRef) Version { return n.Since[sinceKey(rel, target)] }
+
+func sinceKey(rel string, t NodeRef) string { return rel + "|" + string(t.Kind) + "|" + t.ID }
+
+func (n *Node) markRel(rel string) {
+	if n.dirtyRels == nil {
+		n.dirtyRels = map[string]bool{}
+	}
+	n.dirtyRels[rel] = true
+}
+
+// DirtyRels returns the relations whose targets or start times changed since
+// the node was loaded (or since ClearDirty), so that stores rewrite only
+// those edges.
+func (n *Node) DirtyRels() []string {
+	out := make([]string, 0, len(n.dirtyRels))
+	for r := range n.dirtyRels {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ClearDirty forgets which relations changed.
+func (n *Node) ClearDirty() { n.dirtyRels = nil }
 
 // Attr decodes attribute name into v and reports whether it was present and
 // not null.

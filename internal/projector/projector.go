@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,7 +39,7 @@ type Projector struct {
 
 // New returns a projector with defaults.
 func New(store cogniscape.ProjectionStore, decode Decoder, logger *slog.Logger) *Projector {
-	return &Projector{Store: store, Decode: decode, BatchSize: 256, Poll: time.Second, Logger: logger, wake: make(chan struct{}, 1)}
+	return &Projector{Store: store, Decode: decode, BatchSize: 128, Poll: time.Second, Logger: logger, wake: make(chan struct{}, 1)}
 }
 
 // Notify tells the projector that new events may be waiting. It never blocks,
@@ -98,20 +100,29 @@ func (p *Projector) projectCustomer(ctx context.Context, customerID int64) (int,
 	if err != nil || len(events) == 0 {
 		return 0, err
 	}
-	muts := make([]*cogniscape.Mutation, 0, len(events))
-	for _, ev := range events {
-		m, err := p.mutation(ev)
-		if err != nil {
-			// A stored event that cannot be normalised would block the
-			// customer forever; log it and move on. It stays in the log.
-			p.Logger.Warn("event not projected", "event_id", ev.ID, "type", ev.Type, "err", err)
-			m = nil
-		}
-		if m != nil {
-			m.EventID = ev.ID
-		}
-		muts = append(muts, m)
+	// Normalising is pure CPU work: spread it over the cores.
+	muts := make([]*cogniscape.Mutation, len(events))
+	workers := min(runtime.GOMAXPROCS(0), 1+len(events)/32)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(events); i += workers {
+				ev := events[i]
+				m, err := p.mutation(ev)
+				if err != nil {
+					// A stored event that cannot be normalised would block the
+					// customer forever; log it and move on. It stays in the log.
+					p.Logger.Warn("event not projected", "event_id", ev.ID, "type", ev.Type, "err", err)
+					m = nil
+				}
+				if m != nil {
+					m.EventID = ev.ID
+				}
+				muts[i] = m
+			}
+		})
 	}
+	wg.Wait()
 	err = p.Store.ApplyBatch(ctx, customerID, events[0].Checkpoint, events[len(events)-1].ID, muts)
 	if cogniscape.ErrorCode(err) == cogniscape.ECONFLICT {
 		return 0, nil // another projector got there first; re-read

@@ -20,7 +20,7 @@ func (db *DB) CreateCustomer(ctx context.Context, name string) (*cogniscape.Cust
 	c := &cogniscape.Customer{Key: secret.NewCustomerKey(), Name: name, CreatedAt: db.Now().UTC().Truncate(1e6)}
 	creds := cogniscape.Credentials{JiraSecret: secret.NewJiraSecret(), APIToken: secret.NewAPIToken()}
 	err := db.exec(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO customers (key, name, created_at, secret_enc, secret_rotated_at) VALUES (?, ?, ?, ?, ?)`,
+		res, err := db.txExec(ctx, tx, `INSERT INTO customers (key, name, created_at, secret_enc, secret_rotated_at) VALUES (?, ?, ?, ?, ?)`,
 			c.Key, c.Name, ms(c.CreatedAt), db.box.Seal([]byte(creds.JiraSecret), c.Key), ms(c.CreatedAt))
 		if err != nil {
 			return err
@@ -28,7 +28,7 @@ func (db *DB) CreateCustomer(ctx context.Context, name string) (*cogniscape.Cust
 		if c.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO api_tokens (customer_id, hash, created_at) VALUES (?, ?, ?)`,
+		_, err = db.txExec(ctx, tx, `INSERT INTO api_tokens (customer_id, hash, created_at) VALUES (?, ?, ?)`,
 			c.ID, secret.HashToken(creds.APIToken), ms(c.CreatedAt))
 		return err
 	})
@@ -40,7 +40,7 @@ func (db *DB) CreateCustomer(ctx context.Context, name string) (*cogniscape.Cust
 
 // Customers lists all customers, oldest first.
 func (db *DB) Customers(ctx context.Context) ([]cogniscape.Customer, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, key, name, created_at FROM customers ORDER BY id`)
+	rows, err := db.query(ctx, `SELECT id, key, name, created_at FROM customers ORDER BY id`)
 	if err != nil {
 		return nil, unavailable("list customers", err)
 	}
@@ -62,7 +62,7 @@ func (db *DB) Customers(ctx context.Context) ([]cogniscape.Customer, error) {
 func (db *DB) CustomerByKey(ctx context.Context, key string) (*cogniscape.Customer, error) {
 	var c cogniscape.Customer
 	var created int64
-	err := db.read.QueryRowContext(ctx, `SELECT id, key, name, created_at FROM customers WHERE key = ?`, key).
+	err := db.queryRow(ctx, `SELECT id, key, name, created_at FROM customers WHERE key = ?`, key).
 		Scan(&c.ID, &c.Key, &c.Name, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
@@ -85,7 +85,7 @@ type cachedSecret struct {
 func (db *DB) JiraSecret(ctx context.Context, customerKey string) (int64, []byte, error) {
 	var id int64
 	var sealed []byte
-	err := db.read.QueryRowContext(ctx, `SELECT id, secret_enc FROM customers WHERE key = ?`, customerKey).Scan(&id, &sealed)
+	err := db.queryRow(ctx, `SELECT id, secret_enc FROM customers WHERE key = ?`, customerKey).Scan(&id, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
 	}
@@ -109,7 +109,7 @@ func (db *DB) JiraSecret(ctx context.Context, customerKey string) (int64, []byte
 func (db *DB) RotateJiraSecret(ctx context.Context, customerKey string) (string, error) {
 	s := secret.NewJiraSecret()
 	err := db.exec(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE customers SET secret_enc = ?, secret_rotated_at = ? WHERE key = ?`,
+		res, err := db.txExec(ctx, tx, `UPDATE customers SET secret_enc = ?, secret_rotated_at = ? WHERE key = ?`,
 			db.box.Seal([]byte(s), customerKey), ms(db.Now()), customerKey)
 		if err != nil {
 			return unavailable("rotate secret", err)
@@ -129,7 +129,7 @@ func (db *DB) RotateJiraSecret(ctx context.Context, customerKey string) (string,
 func (db *DB) CustomerByAPIToken(ctx context.Context, token string) (*cogniscape.Customer, error) {
 	var c cogniscape.Customer
 	var created int64
-	err := db.read.QueryRowContext(ctx, `SELECT c.id, c.key, c.name, c.created_at FROM api_tokens t JOIN customers c ON c.id = t.customer_id
+	err := db.queryRow(ctx, `SELECT c.id, c.key, c.name, c.created_at FROM api_tokens t JOIN customers c ON c.id = t.customer_id
 		WHERE t.hash = ? AND t.revoked_at IS NULL`, secret.HashToken(token)).Scan(&c.ID, &c.Key, &c.Name, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, cogniscape.Errorf(cogniscape.EUNAUTHORIZED, "invalid API token")
@@ -145,7 +145,7 @@ func (db *DB) CustomerByAPIToken(ctx context.Context, token string) (*cogniscape
 func (db *DB) CreateAPIToken(ctx context.Context, customerID int64) (string, error) {
 	tok := secret.NewAPIToken()
 	err := db.exec(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (customer_id, hash, created_at) VALUES (?, ?, ?)`,
+		_, err := db.txExec(ctx, tx, `INSERT INTO api_tokens (customer_id, hash, created_at) VALUES (?, ?, ?)`,
 			customerID, secret.HashToken(tok), ms(db.Now()))
 		return err
 	})

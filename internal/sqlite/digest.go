@@ -25,7 +25,7 @@ func (db *DB) GraphDigest(ctx context.Context, customerID int64) (string, error)
 			FROM activity a JOIN nodes n ON n.id = a.entity WHERE a.customer_id = ? ORDER BY 2, 3, 4`,
 	}
 	for _, q := range queries {
-		rows, err := db.read.QueryContext(ctx, q, customerID)
+		rows, err := db.query(ctx, q, customerID)
 		if err != nil {
 			return "", unavailable("digest", err)
 		}

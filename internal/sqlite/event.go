@@ -21,7 +21,7 @@ func (db *DB) Append(ctx context.Context, ev *cogniscape.Event, size int) (cogni
 			outcome = cogniscape.OutcomeIgnored
 		}
 		var eventID sql.NullInt64
-		res, err := tx.ExecContext(ctx, `INSERT INTO events (customer_id, received_at, source, type, site, identifier, retry, dedup_key, ts, ignored, body)
+		res, err := db.txExec(ctx, tx, `INSERT INTO events (customer_id, received_at, source, type, site, identifier, retry, dedup_key, ts, ignored, body)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id, dedup_key) DO NOTHING`,
 			ev.CustomerID, ms(ev.ReceivedAt), ev.Source, ev.Type, ev.Site, ev.Identifier, ev.Retry, ev.DedupKey,
 			ms(ev.Timestamp), ev.Ignored, ev.Body)
@@ -30,7 +30,7 @@ func (db *DB) Append(ctx context.Context, ev *cogniscape.Event, size int) (cogni
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			outcome = cogniscape.OutcomeDuplicate
-			err = tx.QueryRowContext(ctx, `SELECT id FROM events WHERE customer_id = ? AND dedup_key = ?`, ev.CustomerID, ev.DedupKey).Scan(&eventID)
+			err = db.txQueryRow(ctx, tx, `SELECT id FROM events WHERE customer_id = ? AND dedup_key = ?`, ev.CustomerID, ev.DedupKey).Scan(&eventID)
 			if err != nil {
 				return err
 			}
@@ -42,7 +42,7 @@ func (db *DB) Append(ctx context.Context, ev *cogniscape.Event, size int) (cogni
 			eventID = sql.NullInt64{Int64: id, Valid: true}
 			ev.ID = id
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO deliveries (customer_id, received_at, event, outcome, identifier, retry, size, reason, event_id)
+		_, err = db.txExec(ctx, tx, `INSERT INTO deliveries (customer_id, received_at, event, outcome, identifier, retry, size, reason, event_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, '', ?)`,
 			ev.CustomerID, ms(ev.ReceivedAt), ev.Type, outcome, ev.Identifier, ev.Retry, size, eventID)
 		return err
@@ -56,7 +56,7 @@ func (db *DB) Append(ctx context.Context, ev *cogniscape.Event, size int) (cogni
 // Quarantine keeps an authenticated body that was not accepted, with the reason.
 func (db *DB) Quarantine(ctx context.Context, customerID int64, d cogniscape.Delivery, body []byte) error {
 	err := db.exec(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (customer_id, received_at, event, outcome, identifier, retry, size, reason)
+		res, err := db.txExec(ctx, tx, `INSERT INTO deliveries (customer_id, received_at, event, outcome, identifier, retry, size, reason)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			customerID, ms(d.ReceivedAt), d.Event, cogniscape.OutcomeQuarantined, d.Identifier, d.Retry, d.Size, d.Reason)
 		if err != nil {
@@ -69,7 +69,7 @@ func (db *DB) Quarantine(ctx context.Context, customerID int64, d cogniscape.Del
 		if body == nil {
 			body = []byte{}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO quarantine (delivery_id, customer_id, body) VALUES (?, ?, ?)`, id, customerID, body)
+		_, err = db.txExec(ctx, tx, `INSERT INTO quarantine (delivery_id, customer_id, body) VALUES (?, ?, ?)`, id, customerID, body)
 		return err
 	})
 	return unavailableIf("quarantine", err)
@@ -98,7 +98,7 @@ func (db *DB) Deliveries(ctx context.Context, customerID int64, f cogniscape.Del
 	}
 	q.WriteString(` ORDER BY id DESC LIMIT ?`)
 	args = append(args, limit)
-	rows, err := db.read.QueryContext(ctx, q.String(), args...)
+	rows, err := db.query(ctx, q.String(), args...)
 	if err != nil {
 		return nil, unavailable("deliveries", err)
 	}
@@ -128,7 +128,7 @@ func scanDelivery(r scanner) (cogniscape.Delivery, error) {
 
 // QuarantinedBody returns one quarantined delivery of the customer with its body.
 func (db *DB) QuarantinedBody(ctx context.Context, customerID, deliveryID int64) (*cogniscape.Quarantined, error) {
-	row := db.read.QueryRowContext(ctx, `SELECT d.id, d.received_at, d.event, d.outcome, d.identifier, d.retry, d.size, d.reason, d.event_id, q.body
+	row := db.queryRow(ctx, `SELECT d.id, d.received_at, d.event, d.outcome, d.identifier, d.retry, d.size, d.reason, d.event_id, q.body
 		FROM quarantine q JOIN deliveries d ON d.id = q.delivery_id WHERE q.customer_id = ? AND q.delivery_id = ?`, customerID, deliveryID)
 	var q cogniscape.Quarantined
 	var received int64
@@ -147,6 +147,6 @@ func (db *DB) QuarantinedBody(ctx context.Context, customerID, deliveryID int64)
 // LogSize returns the number of events in the log, for metrics.
 func (db *DB) LogSize(ctx context.Context) (int64, error) {
 	var n sql.NullInt64
-	err := db.read.QueryRowContext(ctx, `SELECT max(id) FROM events`).Scan(&n)
+	err := db.queryRow(ctx, `SELECT max(id) FROM events`).Scan(&n)
 	return n.Int64, unavailableIf("log size", err)
 }

@@ -15,7 +15,7 @@ var _ cogniscape.ProjectionStore = (*DB)(nil)
 
 // PendingCustomers lists customers with events past their checkpoint.
 func (db *DB) PendingCustomers(ctx context.Context) ([]int64, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT c.id FROM customers c LEFT JOIN checkpoints p ON p.customer_id = c.id
+	rows, err := db.query(ctx, `SELECT c.id FROM customers c LEFT JOIN checkpoints p ON p.customer_id = c.id
 		WHERE EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.id AND e.id > coalesce(p.event_id, 0)) ORDER BY c.id`)
 	if err != nil {
 		return nil, unavailable("pending customers", err)
@@ -35,11 +35,11 @@ func (db *DB) PendingCustomers(ctx context.Context) ([]int64, error) {
 // PendingEvents reads up to limit events after the customer's checkpoint.
 func (db *DB) PendingEvents(ctx context.Context, customerID int64, limit int) ([]cogniscape.PendingEvent, error) {
 	var cp int64
-	err := db.read.QueryRowContext(ctx, `SELECT event_id FROM checkpoints WHERE customer_id = ?`, customerID).Scan(&cp)
+	err := db.queryRow(ctx, `SELECT event_id FROM checkpoints WHERE customer_id = ?`, customerID).Scan(&cp)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, unavailable("read checkpoint", err)
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT e.id, e.received_at, e.source, e.type, e.site, e.identifier, e.retry, e.ts, e.ignored, e.body, m.payload
+	rows, err := db.query(ctx, `SELECT e.id, e.received_at, e.source, e.type, e.site, e.identifier, e.retry, e.ts, e.ignored, e.body, m.payload
 		FROM events e LEFT JOIN mutations m ON m.event_id = e.id
 		WHERE e.customer_id = ? AND e.id > ? ORDER BY e.id LIMIT ?`, customerID, cp, limit)
 	if err != nil {
@@ -64,7 +64,7 @@ func (db *DB) PendingEvents(ctx context.Context, customerID int64, limit int) ([
 // ProjectionLag counts events not yet projected, over all customers.
 func (db *DB) ProjectionLag(ctx context.Context) (int64, error) {
 	var n int64
-	err := db.read.QueryRowContext(ctx, `SELECT coalesce(sum((SELECT count(*) FROM events e WHERE e.customer_id = c.id AND e.id > coalesce(p.event_id, 0))), 0)
+	err := db.queryRow(ctx, `SELECT coalesce(sum((SELECT count(*) FROM events e WHERE e.customer_id = c.id AND e.id > coalesce(p.event_id, 0))), 0)
 		FROM customers c LEFT JOIN checkpoints p ON p.customer_id = c.id`).Scan(&n)
 	return n, unavailableIf("projection lag", err)
 }
@@ -72,18 +72,18 @@ func (db *DB) ProjectionLag(ctx context.Context) (int64, error) {
 // ApplyBatch projects muts (nil entries are events with nothing to project)
 // and moves the checkpoint from → through in one transaction.
 func (db *DB) ApplyBatch(ctx context.Context, customerID int64, from, through int64, muts []*cogniscape.Mutation) error {
-	return db.exec(ctx, func(tx *sql.Tx) error {
+	return db.execBackground(ctx, func(tx *sql.Tx) error {
 		// The transaction holds SQLite's write lock from BEGIN (IMMEDIATE), so
 		// this compare-and-set is atomic across processes too.
 		var cur int64
-		err := tx.QueryRowContext(ctx, `SELECT event_id FROM checkpoints WHERE customer_id = ?`, customerID).Scan(&cur)
+		err := db.txQueryRow(ctx, tx, `SELECT event_id FROM checkpoints WHERE customer_id = ?`, customerID).Scan(&cur)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return unavailable("read checkpoint", err)
 		}
 		if cur != from {
 			return cogniscape.Errorf(cogniscape.ECONFLICT, "checkpoint moved: another projector is at work")
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (customer_id, event_id) VALUES (?, ?)
+		if _, err := db.txExec(ctx, tx, `INSERT INTO checkpoints (customer_id, event_id) VALUES (?, ?)
 			ON CONFLICT (customer_id) DO UPDATE SET event_id = excluded.event_id`, customerID, through); err != nil {
 			return unavailable("advance checkpoint", err)
 		}
@@ -100,7 +100,7 @@ func (db *DB) ApplyBatch(ctx context.Context, customerID int64, from, through in
 			return err
 		}
 		if db.RawRetention == 0 {
-			if _, err := tx.ExecContext(ctx, `UPDATE events SET body = NULL WHERE customer_id = ? AND id > ? AND id <= ? AND body IS NOT NULL`, customerID, from, through); err != nil {
+			if _, err := db.txExec(ctx, tx, `UPDATE events SET body = NULL WHERE customer_id = ? AND id > ? AND id <= ? AND body IS NOT NULL`, customerID, from, through); err != nil {
 				return fmt.Errorf("drop raw bodies: %w", err)
 			}
 		}
@@ -115,6 +115,7 @@ type projection struct {
 	ctx        context.Context
 	customerID int64
 	nodes      map[cogniscape.NodeKey]*cogniscape.Node
+	indexed    map[*cogniscape.Node]string // search text as stored, for nodes loaded from the store
 	dirty      []*cogniscape.Node
 	isDirty    map[*cogniscape.Node]bool
 	pending    []pendingRows
@@ -133,7 +134,7 @@ func (p *projection) load(key cogniscape.NodeKey) (*cogniscape.Node, error) {
 	}
 	var id int64
 	var data []byte
-	err := p.tx.QueryRowContext(p.ctx, `SELECT id, data FROM nodes WHERE customer_id = ? AND site = ? AND kind = ? AND jira_id = ?`,
+	err := p.db.txQueryRow(p.ctx, p.tx, `SELECT id, data FROM nodes WHERE customer_id = ? AND site = ? AND kind = ? AND jira_id = ?`,
 		p.customerID, key.Site, key.Kind, key.ID).Scan(&id, &data)
 	n := cogniscape.NewNode(key)
 	switch {
@@ -145,6 +146,10 @@ func (p *projection) load(key cogniscape.NodeKey) (*cogniscape.Node, error) {
 			return nil, fmt.Errorf("decode node %d: %w", id, err)
 		}
 		n.StoreID, n.Key = id, key
+		if p.indexed == nil {
+			p.indexed = map[*cogniscape.Node]string{}
+		}
+		p.indexed[n] = searchDoc(cogniscape.IndexedFieldsOf(n), n.Deleted)
 		if n.Attrs == nil {
 			n.Attrs = map[string]json.RawMessage{}
 		}
@@ -200,7 +205,7 @@ func (p *projection) resolveSite(m *cogniscape.Mutation) (string, error) {
 				continue
 			}
 			var site string
-			err := p.tx.QueryRowContext(p.ctx, `SELECT site FROM nodes WHERE customer_id = ? AND kind = 'issue' AND jira_id = ? ORDER BY site LIMIT 1`,
+			err := p.db.txQueryRow(p.ctx, p.tx, `SELECT site FROM nodes WHERE customer_id = ? AND kind = 'issue' AND jira_id = ? ORDER BY site LIMIT 1`,
 				p.customerID, t.ID).Scan(&site)
 			if err == nil {
 				return site, nil
@@ -216,7 +221,7 @@ func (p *projection) resolveSite(m *cogniscape.Mutation) (string, error) {
 		}
 	}
 	var site string
-	err := p.tx.QueryRowContext(p.ctx, `SELECT site FROM events WHERE customer_id = ? AND site != '' ORDER BY site LIMIT 1`, p.customerID).Scan(&site)
+	err := p.db.txQueryRow(p.ctx, p.tx, `SELECT site FROM events WHERE customer_id = ? AND site != '' ORDER BY site LIMIT 1`, p.customerID).Scan(&site)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -269,7 +274,7 @@ func (p *projection) saveNode(n *cogniscape.Node) error {
 	}
 	f := cogniscape.IndexedFieldsOf(n)
 	if n.StoreID == 0 {
-		res, err := p.tx.ExecContext(p.ctx, `INSERT INTO nodes (customer_id, site, kind, jira_id, key, title, status_category, status, created_at, deleted, first_at, last_at, data)
+		res, err := p.db.txExec(p.ctx, p.tx, `INSERT INTO nodes (customer_id, site, kind, jira_id, key, title, status_category, status, created_at, deleted, first_at, last_at, data)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, p.customerID, n.Key.Site, n.Key.Kind, n.Key.ID, f.Key, f.Title, f.StatusCategory, f.Status,
 			f.CreatedAt, n.Deleted, n.First.At, n.Last.At, data)
 		if err != nil {
@@ -279,17 +284,34 @@ func (p *projection) saveNode(n *cogniscape.Node) error {
 			return err
 		}
 	} else {
-		_, err = p.tx.ExecContext(p.ctx, `UPDATE nodes SET key = ?, title = ?, status_category = ?, status = ?, created_at = ?, deleted = ?, first_at = ?, last_at = ?, data = ? WHERE id = ?`,
+		_, err = p.db.txExec(p.ctx, p.tx, `UPDATE nodes SET key = ?, title = ?, status_category = ?, status = ?, created_at = ?, deleted = ?, first_at = ?, last_at = ?, data = ? WHERE id = ?`,
 			f.Key, f.Title, f.StatusCategory, f.Status, f.CreatedAt, n.Deleted, n.First.At, n.Last.At, data, n.StoreID)
 		if err != nil {
 			return fmt.Errorf("update node: %w", err)
 		}
-		if _, err := p.tx.ExecContext(p.ctx, `DELETE FROM search WHERE rowid = ?`, n.StoreID); err != nil {
+	}
+	return p.index(n, f)
+}
+
+// index keeps the node's row of the search index in step with its text.
+// FTS5 deletes are costly, so the index is touched only when the text changed.
+func (p *projection) index(n *cogniscape.Node, f cogniscape.IndexedFields) error {
+	doc := searchDoc(f, n.Deleted)
+	old, known := p.indexed[n] // known: loaded from the store, or indexed in this batch
+	if known && old == doc {
+		return nil
+	}
+	if p.indexed == nil {
+		p.indexed = map[*cogniscape.Node]string{}
+	}
+	p.indexed[n] = doc
+	if known && old != "" {
+		if _, err := p.db.txExec(p.ctx, p.tx, `DELETE FROM search WHERE rowid = ?`, n.StoreID); err != nil {
 			return fmt.Errorf("unindex node: %w", err)
 		}
 	}
-	if f.SearchText != "" && !n.Deleted {
-		if _, err := p.tx.ExecContext(p.ctx, `INSERT INTO search (rowid, title, body, customer_id, kind) VALUES (?, ?, ?, ?, ?)`,
+	if doc != "" {
+		if _, err := p.db.txExec(p.ctx, p.tx, `INSERT INTO search (rowid, title, body, customer_id, kind) VALUES (?, ?, ?, ?, ?)`,
 			n.StoreID, f.SearchTitle, f.SearchText, p.customerID, n.Key.Kind); err != nil {
 			return fmt.Errorf("index node: %w", err)
 		}
@@ -298,12 +320,11 @@ func (p *projection) saveNode(n *cogniscape.Node) error {
 }
 
 func (p *projection) saveEdges(n *cogniscape.Node) error {
-	if _, err := p.tx.ExecContext(p.ctx, `DELETE FROM edges WHERE src = ?`, n.StoreID); err != nil {
-		return fmt.Errorf("clear edges: %w", err)
-	}
-	for rel, targets := range n.Rels {
-		since := n.Since(rel).At
-		for _, t := range targets {
+	for _, rel := range n.DirtyRels() {
+		if _, err := p.db.txExec(p.ctx, p.tx, `DELETE FROM edges WHERE src = ? AND rel = ?`, n.StoreID, rel); err != nil {
+			return fmt.Errorf("clear edges: %w", err)
+		}
+		for _, t := range n.Rels[rel] {
 			tn, err := p.load(cogniscape.NodeKey{Site: n.Key.Site, Kind: t.Kind, ID: t.ID})
 			if err != nil {
 				return err
@@ -313,12 +334,13 @@ func (p *projection) saveEdges(n *cogniscape.Node) error {
 					return err
 				}
 			}
-			if _, err := p.tx.ExecContext(p.ctx, `INSERT INTO edges (customer_id, src, rel, dst, since) VALUES (?, ?, ?, ?, ?)`,
-				p.customerID, n.StoreID, rel, tn.StoreID, since); err != nil {
+			if _, err := p.db.txExec(p.ctx, p.tx, `INSERT INTO edges (customer_id, src, rel, dst, since) VALUES (?, ?, ?, ?, ?)`,
+				p.customerID, n.StoreID, rel, tn.StoreID, n.RelSince(rel, t).At); err != nil {
 				return fmt.Errorf("insert edge: %w", err)
 			}
 		}
 	}
+	n.ClearDirty()
 	return nil
 }
 
@@ -338,7 +360,7 @@ func (p *projection) saveRows(m *cogniscape.Mutation) error {
 				return err
 			}
 		}
-		if _, err := p.tx.ExecContext(p.ctx, `INSERT INTO changes (customer_id, node, at, seq, idx, field, from_text, to_text, from_id, to_id, actor, event_id)
+		if _, err := p.db.txExec(p.ctx, p.tx, `INSERT INTO changes (customer_id, node, at, seq, idx, field, from_text, to_text, from_id, to_id, actor, event_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 			p.customerID, n.StoreID, m.Version.At, m.Version.Seq, i, c.Field, c.From, c.To, c.FromID, c.ToID, m.Actor, m.EventID); err != nil {
 			return fmt.Errorf("insert change: %w", err)
@@ -358,7 +380,7 @@ func (p *projection) saveRows(m *cogniscape.Mutation) error {
 		}
 	}
 	data, _ := json.Marshal(activityData{Changes: m.Changes})
-	_, err = p.tx.ExecContext(p.ctx, `INSERT INTO activity (customer_id, at, seq, event, entity, actor, data, event_id)
+	_, err = p.db.txExec(p.ctx, p.tx, `INSERT INTO activity (customer_id, at, seq, event, entity, actor, data, event_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		p.customerID, m.Version.At, m.Version.Seq, m.Event, n.StoreID, m.Actor, data, m.EventID)
 	if err != nil {
@@ -393,7 +415,7 @@ func (db *DB) ResetGraph(ctx context.Context, customerID int64) error {
 				q += ` WHERE customer_id = ?`
 				args = append(args, customerID)
 			}
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			if _, err := db.txExec(ctx, tx, q, args...); err != nil {
 				return unavailable("reset graph", err)
 			}
 		}
@@ -405,8 +427,8 @@ func (db *DB) ResetGraph(ctx context.Context, customerID int64) error {
 // cutoff; their normalised mutations stay.
 func (db *DB) DropRawBodies(ctx context.Context, cutoff time.Time) (int64, error) {
 	var n int64
-	err := db.exec(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE events SET body = NULL WHERE body IS NOT NULL AND received_at < ?
+	err := db.execBackground(ctx, func(tx *sql.Tx) error {
+		res, err := db.txExec(ctx, tx, `UPDATE events SET body = NULL WHERE body IS NOT NULL AND received_at < ?
 			AND id <= coalesce((SELECT event_id FROM checkpoints WHERE checkpoints.customer_id = events.customer_id), 0)`, ms(cutoff))
 		if err != nil {
 			return err
@@ -415,4 +437,12 @@ func (db *DB) DropRawBodies(ctx context.Context, cutoff time.Time) (int64, error
 		return err
 	})
 	return n, unavailableIf("drop raw bodies", err)
+}
+
+// searchDoc is what a node contributes to the search index ("" for nothing).
+func searchDoc(f cogniscape.IndexedFields, deleted bool) string {
+	if f.SearchText == "" || deleted {
+		return ""
+	}
+	return f.SearchTitle + "\x00" + f.SearchText
 }

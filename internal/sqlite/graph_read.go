@@ -35,7 +35,7 @@ func scanNode(r scanner) (*cogniscape.Node, error) {
 }
 
 func (db *DB) oneNode(ctx context.Context, q string, args ...any) (*cogniscape.Node, error) {
-	n, err := scanNode(db.read.QueryRowContext(ctx, q, args...))
+	n, err := scanNode(db.queryRow(ctx, q, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, cogniscape.Errorf(cogniscape.ENOTFOUND, "not found")
 	}
@@ -75,7 +75,7 @@ func (db *DB) Nodes(ctx context.Context, customerID int64, ids []int64) ([]*cogn
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := db.read.QueryContext(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE customer_id = ? AND id IN (`+placeholders(len(chunk))+`)`, args...)
+		rows, err := db.query(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE customer_id = ? AND id IN (`+placeholders(len(chunk))+`)`, args...)
 		if err != nil {
 			return nil, unavailable("read nodes", err)
 		}
@@ -100,7 +100,7 @@ func placeholders(n int) string {
 }
 
 func (db *DB) edges(ctx context.Context, q string, args ...any) ([]cogniscape.Edge, error) {
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	rows, err := db.query(ctx, q, args...)
 	if err != nil {
 		return nil, unavailable("read edges", err)
 	}
@@ -129,7 +129,7 @@ func (db *DB) EdgesTo(ctx context.Context, customerID, node int64, rel string) (
 }
 
 func (db *DB) changes(ctx context.Context, q string, args ...any) ([]cogniscape.ChangeRecord, error) {
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	rows, err := db.query(ctx, q, args...)
 	if err != nil {
 		return nil, unavailable("read changes", err)
 	}
@@ -200,7 +200,7 @@ func (db *DB) Issues(ctx context.Context, customerID int64, f cogniscape.IssueFi
 	}
 	q.WriteString(` ORDER BY n.last_at DESC, n.id DESC LIMIT ?`)
 	args = append(args, limit+1)
-	rows, err := db.read.QueryContext(ctx, q.String(), args...)
+	rows, err := db.query(ctx, q.String(), args...)
 	if err != nil {
 		return nil, "", unavailable("list issues", err)
 	}
@@ -260,7 +260,7 @@ func (db *DB) Activity(ctx context.Context, customerID int64, since time.Time, l
 	if limit <= 0 || limit > 5000 {
 		limit = 50
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT a.at, a.event, a.actor, a.data, a.event_id, n.id, n.site, n.kind, n.jira_id, n.data
+	rows, err := db.query(ctx, `SELECT a.at, a.event, a.actor, a.data, a.event_id, n.id, n.site, n.kind, n.jira_id, n.data
 		FROM activity a JOIN nodes n ON n.id = a.entity
 		WHERE a.customer_id = ? AND a.at >= ? ORDER BY a.at DESC, a.seq DESC, a.id DESC LIMIT ?`, customerID, ms(since), limit)
 	if err != nil {
@@ -300,7 +300,7 @@ func (db *DB) Search(ctx context.Context, customerID int64, query string, kind c
 	if limit <= 0 || limit > 100 {
 		limit = 20
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT n.id, n.site, n.kind, n.jira_id, n.data, -bm25(search, 4.0, 1.0), snippet(search, 1, '[', ']', '…', 12)
+	rows, err := db.query(ctx, `SELECT n.id, n.site, n.kind, n.jira_id, n.data, -bm25(search, 4.0, 1.0), snippet(search, 1, '[', ']', '…', 12)
 		FROM search JOIN nodes n ON n.id = search.rowid
 		WHERE search MATCH ? AND search.customer_id = ? AND (? = '' OR search.kind = ?)
 		ORDER BY bm25(search, 4.0, 1.0) LIMIT ?`, match, customerID, kind, kind, limit)
@@ -355,7 +355,7 @@ func ftsQuery(q string) string {
 
 // ProjectIssues returns the indexed facts of a project's issues.
 func (db *DB) ProjectIssues(ctx context.Context, customerID, project int64) ([]cogniscape.IssueFact, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT n.id, n.key, n.created_at, n.status, n.status_category, n.deleted
+	rows, err := db.query(ctx, `SELECT n.id, n.key, n.created_at, n.status, n.status_category, n.deleted
 		FROM edges e JOIN nodes n ON n.id = e.src WHERE e.customer_id = ? AND e.dst = ? AND e.rel = 'project' AND n.kind = 'issue'`, customerID, project)
 	if err != nil {
 		return nil, unavailable("project issues", err)
@@ -407,7 +407,7 @@ func (db *DB) Sources(ctx context.Context, customerID int64, nodes []int64, limi
 	}
 	args = append(args, limit)
 	in := placeholders(len(nodes))
-	rows, err := db.read.QueryContext(ctx, `SELECT event_id, min(at), event FROM (
+	rows, err := db.query(ctx, `SELECT event_id, min(at), event FROM (
 			SELECT a.event_id, a.at, a.event FROM activity a WHERE a.customer_id = ? AND a.entity IN (`+in+`)
 			UNION ALL
 			SELECT c.event_id, c.at, e.type FROM changes c JOIN events e ON e.id = c.event_id WHERE c.customer_id = ? AND c.node IN (`+in+`)

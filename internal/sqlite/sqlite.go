@@ -44,11 +44,15 @@ type DB struct {
 	// them in the projecting transaction.
 	RawRetention time.Duration
 
-	write *sql.DB // one connection, owned by the writer goroutine
+	write *sql.DB // used by the writer goroutine only
 	read  *sql.DB // a pool of query-only connections
+
+	writeStmts, readStmts *stmtCache
+	ckpt                  *sql.DB // checkpoints the WAL into the database file
 	box   *secret.Box
 
-	jobs    chan writeJob
+	jobs       chan writeJob // acknowledgement-bound writes, grouped into shared commits
+	background chan writeJob // projection and maintenance, one per transaction
 	stop    chan struct{}
 	stopped chan struct{}
 	closeMu sync.Once
@@ -80,11 +84,18 @@ func Open(dir string, masterKey []byte) (*DB, error) {
 	// processes (the tenant CLI) writing the same file.
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
 		"&_pragma=foreign_keys(1)&_txlock=immediate"
-	write, err := sql.Open("sqlite", dsn)
+	// The writer never checkpoints: a checkpoint inside a commit would stall
+	// every acknowledgement waiting on it. A background goroutine does it
+	// instead, on its own connection, concurrently with the writer.
+	write, err := sql.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	write.SetMaxOpenConns(1)
+	// Only the writer goroutine begins transactions on this pool. The second
+	// connection lets the statement cache prepare a statement while the
+	// writer holds the first (database/sql then re-prepares it on the
+	// writer's connection once, and keeps it).
+	write.SetMaxOpenConns(2)
 	write.SetConnMaxIdleTime(0)
 	write.SetConnMaxLifetime(0)
 	read, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
@@ -96,14 +107,22 @@ func Open(dir string, masterKey []byte) (*DB, error) {
 	read.SetMaxIdleConns(8)
 	db := &DB{
 		Path: path, Now: time.Now, RawRetention: 7 * 24 * time.Hour, write: write, read: read, box: box,
-		jobs: make(chan writeJob, 4096), stop: make(chan struct{}), stopped: make(chan struct{}),
+		jobs: make(chan writeJob, 4096), background: make(chan writeJob), stop: make(chan struct{}), stopped: make(chan struct{}),
 	}
+	db.writeStmts, db.readStmts = newStmtCache(write), newStmtCache(read)
 	if err := db.migrate(context.Background()); err != nil {
 		write.Close()
 		read.Close()
 		return nil, err
 	}
+	if db.ckpt, err = sql.Open("sqlite", dsn); err != nil {
+		write.Close()
+		read.Close()
+		return nil, err
+	}
+	db.ckpt.SetMaxOpenConns(1)
 	go db.runWriter()
+	go db.runCheckpointer()
 	return db, nil
 }
 
@@ -117,14 +136,16 @@ func (db *DB) Close() error {
 	db.closeMu.Do(func() {
 		close(db.stop)
 		<-db.stopped
+		db.writeStmts.close()
+		db.readStmts.close()
 	})
-	return errors.Join(db.read.Close(), db.write.Close())
+	return errors.Join(db.read.Close(), db.write.Close(), db.ckpt.Close())
 }
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	var one int
-	if err := db.read.QueryRowContext(ctx, `SELECT 1 FROM customers LIMIT 1`).Scan(&one); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := db.queryRow(ctx, `SELECT 1 FROM customers LIMIT 1`).Scan(&one); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return unavailable("ping", err)
 	}
 	return nil
@@ -207,19 +228,22 @@ func (db *DB) exec(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 func (db *DB) runWriter() {
 	defer close(db.stopped)
+	lastBackground := time.Now()
 	for {
 		var first writeJob
 		select {
 		case first = <-db.jobs:
-		case <-db.stop:
-			// Finish what was queued before Close.
-			for {
-				select {
-				case j := <-db.jobs:
-					db.commit([]writeJob{j})
-				default:
-					return
-				}
+		default:
+			// Nothing acknowledgement-bound is waiting: background work may go.
+			select {
+			case first = <-db.jobs:
+			case j := <-db.background:
+				db.commit([]writeJob{j})
+				lastBackground = time.Now()
+				continue
+			case <-db.stop:
+				db.drainOnStop()
+				return
 			}
 		}
 		batch := []writeJob{first}
@@ -233,7 +257,65 @@ func (db *DB) runWriter() {
 			}
 		}
 		db.commit(batch)
+		// Under sustained webhook load the foreground queue never empties;
+		// let one background job through now and then so projection keeps
+		// moving without holding acknowledgements back for long.
+		if time.Since(lastBackground) >= backgroundEvery {
+			select {
+			case j := <-db.background:
+				db.commit([]writeJob{j})
+				lastBackground = time.Now()
+			default:
+			}
+		}
 	}
+}
+
+// runCheckpointer copies the WAL into the database file every half second,
+// passively: it never waits for, nor blocks, the writer.
+func (db *DB) runCheckpointer() {
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-t.C:
+			db.ckpt.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+		}
+	}
+}
+
+// backgroundEvery is how often, at least, background work gets the writer
+// while webhooks keep it busy.
+const backgroundEvery = 50 * time.Millisecond
+
+// drainOnStop finishes what was queued before Close.
+func (db *DB) drainOnStop() {
+	for {
+		select {
+		case j := <-db.jobs:
+			db.commit([]writeJob{j})
+		case j := <-db.background:
+			db.commit([]writeJob{j})
+		default:
+			return
+		}
+	}
+}
+
+// execBackground is exec for work nobody is waiting to acknowledge
+// (projection, maintenance): it yields to webhook appends.
+func (db *DB) execBackground(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	job := writeJob{fn: fn, done: make(chan error, 1)}
+	select {
+	case db.background <- job:
+	case <-db.stop:
+		return cogniscape.Errorf(cogniscape.EUNAVAILABLE, "store is closing")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-job.done
 }
 
 // commit runs the batch in one transaction. Each job runs in its own
@@ -257,19 +339,19 @@ func (db *DB) commit(batch []writeJob) {
 			errs[i] = j.fn(tx)
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT job`); err != nil {
+		if _, err := db.txExec(ctx, tx, `SAVEPOINT job`); err != nil {
 			tx.Rollback()
 			fail(err)
 			return
 		}
 		if errs[i] = j.fn(tx); errs[i] != nil {
-			if _, err := tx.ExecContext(ctx, `ROLLBACK TO job`); err != nil {
+			if _, err := db.txExec(ctx, tx, `ROLLBACK TO job`); err != nil {
 				tx.Rollback()
 				fail(err)
 				return
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `RELEASE job`); err != nil {
+		if _, err := db.txExec(ctx, tx, `RELEASE job`); err != nil {
 			tx.Rollback()
 			fail(err)
 			return
