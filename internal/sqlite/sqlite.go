@@ -49,13 +49,13 @@ type DB struct {
 
 	writeStmts, readStmts *stmtCache
 	ckpt                  *sql.DB // checkpoints the WAL into the database file
-	box   *secret.Box
+	box                   *secret.Box
 
 	jobs       chan writeJob // acknowledgement-bound writes, grouped into shared commits
 	background chan writeJob // projection and maintenance, one per transaction
-	stop    chan struct{}
-	stopped chan struct{}
-	closeMu sync.Once
+	stop       chan struct{}
+	stopped    chan struct{}
+	closeMu    sync.Once
 
 	secretCache sync.Map // customer key → cachedSecret
 }
