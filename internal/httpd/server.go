@@ -38,6 +38,11 @@ type Server struct {
 	MaxBody   int64  // largest accepted body; DefaultMaxBody if 0
 	TLSCert   string // PEM files; when both are set the server speaks HTTPS
 	TLSKey    string
+	// ReadHeaderTimeout and IdleTimeout bound slow and idle clients so that
+	// a handful of them cannot hold the server's connections (defaults 10 s
+	// and 2 min).
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
 
 	Customers cogniscape.CustomerService
 	Events    cogniscape.EventLog
@@ -73,14 +78,18 @@ func (s *Server) Open() error {
 	if err != nil {
 		return err
 	}
+	if s.ReadHeaderTimeout <= 0 {
+		s.ReadHeaderTimeout = 10 * time.Second
+	}
+	if s.IdleTimeout <= 0 {
+		s.IdleTimeout = 2 * time.Minute
+	}
 	s.srv = &http.Server{
-		Handler: s.Handler(),
-		// Bounds for slow or idle clients, so that a handful of them cannot
-		// hold the server's connections.
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: s.ReadHeaderTimeout,
+		ReadTimeout:       2 * time.Minute, // a 25 MiB body at 200 KB/s
 		WriteTimeout:      2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       s.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
 	}
