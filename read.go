@@ -66,6 +66,9 @@ type GraphReader interface {
 	// ChangesOfField returns the changelog items of field (case-insensitive)
 	// of all nodes, oldest first, at or after since.
 	ChangesOfField(ctx context.Context, customerID int64, field string, since time.Time) ([]ChangeRecord, error)
+	// SprintChanges returns the Sprint field's changelog items at or after
+	// since whose old or new value names the sprint id, oldest first.
+	SprintChanges(ctx context.Context, customerID int64, sprintID string, since time.Time) ([]ChangeRecord, error)
 	// Issues lists issue nodes matching f, most recently updated first, and
 	// the cursor of the next page ("" at the end).
 	Issues(ctx context.Context, customerID int64, f IssueFilter) ([]*Node, string, error)

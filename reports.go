@@ -147,7 +147,7 @@ func (r Reader) sprintMembership(ctx context.Context, customerID int64, sprint *
 	for _, e := range now {
 		member[e.Src] = true
 	}
-	changes, err := r.Store.ChangesOfField(ctx, customerID, "Sprint", start)
+	changes, err := r.Store.SprintChanges(ctx, customerID, sprint.Key.ID, start)
 	if err != nil {
 		return nil, err
 	}

@@ -129,3 +129,37 @@ func BenchmarkIngestHTTP(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "acks/s")
 }
+
+// BenchmarkReads times the read answers on a projected simulated customer.
+func BenchmarkReads(b *testing.B) {
+	db, customer := loadSimulated(b, 8000)
+	project(b, db, 256)
+	r := cogniscape.Reader{Store: db}
+	ctx := context.Background()
+	issues, _, err := r.Issues(ctx, customer, cogniscape.IssueFilter{Limit: 500})
+	if err != nil || len(issues) == 0 {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	b.Run("issue", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, err := r.Issue(ctx, customer, issues[i%len(issues)].Key); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("lifecycle", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, err := r.Lifecycle(ctx, customer, issues[i%len(issues)].Key, now); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("sprint-report", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, err := r.SprintReport(ctx, customer, fmt.Sprint(1+i%10), now); err != nil && cogniscape.ErrorCode(err) != cogniscape.ENOTFOUND {
+				b.Fatal(err)
+			}
+		}
+	})
+}

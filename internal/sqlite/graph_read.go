@@ -26,11 +26,32 @@ func scanNode(r scanner) (*cogniscape.Node, error) {
 	if err := r.Scan(&id, &key.Site, &key.Kind, &key.ID, &data); err != nil {
 		return nil, err
 	}
-	n := cogniscape.NewNode(key)
-	if err := json.Unmarshal(data, n); err != nil {
+	return decodeReadNode(id, key, data)
+}
+
+// readNode is the part of a stored node that answers need: the registers'
+// versions, which only the projection uses, are skipped, not decoded.
+type readNode struct {
+	Attrs   map[string]json.RawMessage      `json:"attrs"`
+	Rels    map[string][]cogniscape.NodeRef `json:"rels"`
+	Deleted bool                            `json:"deleted"`
+	First   cogniscape.Version              `json:"first"`
+	Last    cogniscape.Version              `json:"last"`
+}
+
+func decodeReadNode(id int64, key cogniscape.NodeKey, data []byte) (*cogniscape.Node, error) {
+	var rn readNode
+	if err := json.Unmarshal(data, &rn); err != nil {
 		return nil, fmt.Errorf("decode node %d: %w", id, err)
 	}
-	n.StoreID, n.Key = id, key
+	n := cogniscape.NewNode(key)
+	n.StoreID, n.Deleted, n.First, n.Last = id, rn.Deleted, rn.First, rn.Last
+	if rn.Attrs != nil {
+		n.Attrs = rn.Attrs
+	}
+	if rn.Rels != nil {
+		n.Rels = rn.Rels
+	}
 	return n, nil
 }
 
@@ -214,11 +235,10 @@ func (db *DB) Issues(ctx context.Context, customerID int64, f cogniscape.IssueFi
 		if err := rows.Scan(&id, &key.Site, &key.Kind, &key.ID, &data, &lastAt); err != nil {
 			return nil, "", unavailable("list issues", err)
 		}
-		n := cogniscape.NewNode(key)
-		if err := json.Unmarshal(data, n); err != nil {
+		n, err := decodeReadNode(id, key, data)
+		if err != nil {
 			return nil, "", unavailable("list issues", err)
 		}
-		n.StoreID, n.Key = id, key
 		out = append(out, n)
 		lastAts = append(lastAts, lastAt)
 	}
@@ -282,9 +302,10 @@ func (db *DB) Activity(ctx context.Context, customerID int64, since time.Time, l
 		json.Unmarshal(data, &d)
 		rec.Changes = d.Changes
 		rec.At = fromMS(at)
-		n := cogniscape.NewNode(key)
-		json.Unmarshal(ndata, n)
-		n.StoreID, n.Key = id, key
+		n, err := decodeReadNode(id, key, ndata)
+		if err != nil {
+			return nil, unavailable("read activity", err)
+		}
 		rec.Entity = n
 		out = append(out, rec)
 	}
@@ -317,11 +338,10 @@ func (db *DB) Search(ctx context.Context, customerID int64, query string, kind c
 		if err := rows.Scan(&id, &key.Site, &key.Kind, &key.ID, &data, &h.Score, &h.Snippet); err != nil {
 			return nil, unavailable("search", err)
 		}
-		n := cogniscape.NewNode(key)
-		if err := json.Unmarshal(data, n); err != nil {
+		n, err := decodeReadNode(id, key, data)
+		if err != nil {
 			return nil, unavailable("search", err)
 		}
-		n.StoreID, n.Key = id, key
 		h.Node = n
 		out = append(out, h)
 	}
@@ -407,10 +427,11 @@ func (db *DB) Sources(ctx context.Context, customerID int64, nodes []int64, limi
 	}
 	args = append(args, limit)
 	in := placeholders(len(nodes))
-	rows, err := db.query(ctx, `SELECT event_id, min(at), event FROM (
+	// Changelog items come only from issue events; activity rows name theirs.
+	rows, err := db.query(ctx, `SELECT event_id, min(at), coalesce(max(event), 'jira:issue_updated') FROM (
 			SELECT a.event_id, a.at, a.event FROM activity a WHERE a.customer_id = ? AND a.entity IN (`+in+`)
 			UNION ALL
-			SELECT c.event_id, c.at, e.type FROM changes c JOIN events e ON e.id = c.event_id WHERE c.customer_id = ? AND c.node IN (`+in+`)
+			SELECT c.event_id, c.at, NULL FROM changes c WHERE c.customer_id = ? AND c.node IN (`+in+`)
 		) GROUP BY event_id ORDER BY 2, 1 LIMIT ?`, args...)
 	if err != nil {
 		return nil, unavailable("sources", err)
@@ -430,3 +451,13 @@ func (db *DB) Sources(ctx context.Context, customerID int64, nodes []int64, limi
 }
 
 func unicodeLetterOrDigit(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// SprintChanges returns the Sprint changelog items naming one sprint. The
+// values are comma-separated id lists ("37, 38"); they are matched as whole
+// items after the spaces are taken out.
+func (db *DB) SprintChanges(ctx context.Context, customerID int64, sprintID string, since time.Time) ([]cogniscape.ChangeRecord, error) {
+	pattern := "%," + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(sprintID) + ",%"
+	return db.changes(ctx, `SELECT `+changeColumns+` FROM changes WHERE customer_id = ? AND at >= ? AND field = 'Sprint' COLLATE NOCASE
+		AND (',' || replace(from_id, ' ', '') || ',' LIKE ? ESCAPE '\' OR ',' || replace(to_id, ' ', '') || ',' LIKE ? ESCAPE '\')
+		ORDER BY at, seq, idx`, customerID, ms(since), pattern, pattern)
+}
