@@ -83,7 +83,7 @@ func (r Reader) Facts(ctx context.Context, customerID int64, ref string, now tim
 			f := Fact{Statement: fmt.Sprintf("%s %s %s", g.linkedKey(l, RelSource), linkVerb(l, ""), g.linkedKey(l, RelDestination)),
 				Entity: name, ValidFrom: l.First.Time().Format(time.RFC3339)}
 			if l.Deleted {
-				f.ValidTo = l.Versions["deleted"].Time().Format(time.RFC3339)
+				f.ValidTo = l.DeletedAt.Time().Format(time.RFC3339)
 			}
 			facts = append(facts, f)
 		}
@@ -111,7 +111,7 @@ func (r Reader) Facts(ctx context.Context, customerID int64, ref string, now tim
 			ValidFrom: e.Since.Format(time.RFC3339)})
 	}
 	if n.Deleted {
-		facts = append(facts, Fact{Statement: name + " is deleted", Entity: name, ValidFrom: n.Versions["deleted"].Time().Format(time.RFC3339)})
+		facts = append(facts, Fact{Statement: name + " is deleted", Entity: name, ValidFrom: n.DeletedAt.Time().Format(time.RFC3339)})
 	}
 	sort.SliceStable(facts, func(i, j int) bool { return facts[i].ValidFrom < facts[j].ValidFrom })
 	return facts, nil

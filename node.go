@@ -23,10 +23,13 @@ type Node struct {
 	StoreID int64   `json:"-"` // the store's row id; 0 before the node is saved
 	Key     NodeKey `json:"-"`
 
-	Attrs    map[string]json.RawMessage `json:"attrs,omitempty"`
-	Rels     map[string][]NodeRef       `json:"rels,omitempty"`
-	Deleted  bool                       `json:"deleted,omitempty"`
-	Versions map[string]Version         `json:"versions,omitempty"` // "a:<attr>", "r:<rel>", "deleted"
+	Attrs   map[string]json.RawMessage `json:"attrs,omitempty"`
+	Rels    map[string][]NodeRef       `json:"rels,omitempty"`
+	Deleted bool                       `json:"deleted,omitempty"`
+	// DeletedAt is the version of the last write to Deleted: when the node
+	// was deleted (or restored).
+	DeletedAt Version            `json:"deleted_at,omitzero"`
+	Versions  map[string]Version `json:"versions,omitempty"` // "a:<attr>", "r:<rel>", "deleted"
 	// First and Last are the oldest and newest versions that named the node.
 	First Version `json:"first"`
 	Last  Version `json:"last"`
@@ -97,6 +100,7 @@ func (n *Node) ApplyUpdate(v Version, u NodeUpdate) bool {
 			changed = changed || !exists || w != v || n.Deleted != *u.Deleted
 			n.Deleted = *u.Deleted
 			n.Versions["deleted"] = v
+			n.DeletedAt = v
 		}
 	}
 	return changed

@@ -35,6 +35,7 @@ type readNode struct {
 	Attrs   map[string]json.RawMessage      `json:"attrs"`
 	Rels    map[string][]cogniscape.NodeRef `json:"rels"`
 	Deleted bool                            `json:"deleted"`
+	DelAt   cogniscape.Version              `json:"deleted_at"`
 	First   cogniscape.Version              `json:"first"`
 	Last    cogniscape.Version              `json:"last"`
 }
@@ -45,7 +46,7 @@ func decodeReadNode(id int64, key cogniscape.NodeKey, data []byte) (*cogniscape.
 		return nil, fmt.Errorf("decode node %d: %w", id, err)
 	}
 	n := cogniscape.NewNode(key)
-	n.StoreID, n.Deleted, n.First, n.Last = id, rn.Deleted, rn.First, rn.Last
+	n.StoreID, n.Deleted, n.DeletedAt, n.First, n.Last = id, rn.Deleted, rn.DelAt, rn.First, rn.Last
 	if rn.Attrs != nil {
 		n.Attrs = rn.Attrs
 	}
