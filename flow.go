@@ -69,8 +69,11 @@ func issueFlow(created time.Time, curID, curName, curCategory string, changes []
 		}
 		pts = append(pts, point{f.created, curID, curName, curCategory})
 	} else {
-		first := changes[0]
-		pts = append(pts, point{f.created, first.FromID, first.From, names.category(first.FromID, first.From)})
+		// The status before the first change, unless the issue was created
+		// by that change (a create-time changelog has no "from").
+		if first := changes[0]; first.From != "" || first.FromID != "" {
+			pts = append(pts, point{f.created, first.FromID, first.From, names.category(first.FromID, first.From)})
+		}
 		for i, c := range changes {
 			cat := names.category(c.ToID, c.To)
 			if i == len(changes)-1 && curCategory != "" && (c.ToID == curID || c.To == curName) {

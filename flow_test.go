@@ -135,6 +135,8 @@ func buildWorld() *world {
 	w.issue("2026-03-03 10:00", "FLOW-4", "2026-03-01 00:00", "1", s50, "", sprintChange("", "50"))
 	w.issue("2026-03-08 00:00", "FLOW-4", "2026-03-01 00:00", "3", s50, "", status("1", "3"))
 	w.issue("2026-03-09 09:01", "FLOW-4", "2026-03-01 00:00", "3", []string{"50", "51"}, "", sprintChange("50", "50, 51"))
+	// FLOW-6: created straight into the running sprint on 4 Mar: scope added, not committed.
+	w.issue("2026-03-04 00:00", "FLOW-6", "2026-03-04 00:00", "1", s50, "")
 	// FLOW-5: still in the backlog.
 	w.issue("2026-03-05 00:00", "FLOW-5", "2026-03-05 00:00", "1", none, "")
 	w.sprint("2026-03-02 09:00", "active", "2026-03-02 09:00", "")
@@ -273,13 +275,13 @@ func TestFlowHandChecked(t *testing.T) {
 	if len(f.WIP) != 1 || f.WIP[0].Issue != "FLOW-4" || f.WIP[0].AgeSeconds != 2*day {
 		t.Errorf("wip = %+v", f.WIP)
 	}
-	// End of 4 Mar: FLOW-4 new; FLOW-1 in progress; FLOW-2 and FLOW-3 done; FLOW-5 not created yet.
+	// End of 4 Mar: FLOW-4 and FLOW-6 new; FLOW-1 in progress; FLOW-2 and FLOW-3 done; FLOW-5 not created yet.
 	// End of 1 Mar: only FLOW-4 exists.
 	byDate := map[string]cogniscape.CFDPoint{}
 	for _, p := range f.CumulativeFlow {
 		byDate[p.Date] = p
 	}
-	if p := byDate["2026-03-04"]; p != (cogniscape.CFDPoint{Date: "2026-03-04", New: 1, Indeterminate: 1, Done: 2}) {
+	if p := byDate["2026-03-04"]; p != (cogniscape.CFDPoint{Date: "2026-03-04", New: 2, Indeterminate: 1, Done: 2}) {
 		t.Errorf("CFD 4 Mar = %+v", p)
 	}
 	if p := byDate["2026-03-01"]; p != (cogniscape.CFDPoint{Date: "2026-03-01", New: 1}) {
@@ -311,10 +313,10 @@ func TestSprintReportHandChecked(t *testing.T) {
 		}
 	}
 	check("committed", rep.Committed, []string{"FLOW-1", "FLOW-2"})
-	check("added", rep.Added, []string{"FLOW-4"})
+	check("added", rep.Added, []string{"FLOW-4", "FLOW-6"})
 	check("removed", rep.Removed, []string{"FLOW-2"})
 	check("completed", rep.Completed, []string{"FLOW-1"})
-	check("carried over", rep.CarriedOver, []string{"FLOW-4"})
+	check("carried over", rep.CarriedOver, []string{"FLOW-4", "FLOW-6"})
 	// 2 h on FLOW-1 on 3 Mar and 30 min on FLOW-4 on 8 Mar; the 20 Feb worklog predates the sprint.
 	if rep.TimeLoggedSecond != 9000 {
 		t.Errorf("time logged = %d, want 9000", rep.TimeLoggedSecond)
@@ -326,7 +328,7 @@ func TestSprintReportHandChecked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check("sprint view added", v.Added, []string{"FLOW-4"})
+	check("sprint view added", v.Added, []string{"FLOW-4", "FLOW-6"})
 	check("sprint view removed", v.Removed, []string{"FLOW-2"})
 }
 

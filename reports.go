@@ -185,6 +185,10 @@ func (r Reader) sprintMembership(ctx context.Context, customerID int64, sprint *
 			continue
 		}
 		im := issueMembership{node: n, atStart: at(n.StoreID, start), atEnd: at(n.StoreID, end)}
+		if created, err := time.Parse(time.RFC3339, n.String("created")); err == nil && created.After(start) {
+			// Created into the running sprint: scope added after the start.
+			im.atStart, im.joinedLater = false, true
+		}
 		for _, c := range byNode[n.StoreID] {
 			if !c.At.After(end) && containsID(c.ToID, sprint.Key.ID) {
 				im.joinedLater = true
