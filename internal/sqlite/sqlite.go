@@ -318,58 +318,55 @@ func (db *DB) execBackground(ctx context.Context, fn func(tx *sql.Tx) error) err
 	return <-job.done
 }
 
-// commit runs the batch in one transaction. Each job runs in its own
-// savepoint, so that one failing job does not undo the others.
+// commit runs the batch in one transaction, so that its jobs share one
+// fsync. Should one job fail, the transaction is rolled back and every job
+// runs again in a transaction of its own: a bad job fails alone, and no job
+// pays for per-job savepoints in the common case.
 func (db *DB) commit(batch []writeJob) {
-	errs := make([]error, len(batch))
-	fail := func(err error) {
-		for _, j := range batch {
-			j.done <- unavailable("commit", err)
+	if len(batch) > 1 {
+		if errs, ok := db.tryTogether(batch); ok {
+			for i, j := range batch {
+				j.done <- errs[i]
+			}
+			return
 		}
 	}
+	for _, j := range batch {
+		errs, ok := db.tryTogether([]writeJob{j})
+		if !ok && errs[0] == nil {
+			errs[0] = cogniscape.Errorf(cogniscape.EUNAVAILABLE, "storage unavailable")
+		}
+		j.done <- errs[0]
+	}
+}
+
+// tryTogether runs jobs in one transaction and commits it if every job
+// succeeded. It reports ok=false, having rolled back, if any job or the
+// commit failed; errs then holds what is known of each job's failure.
+func (db *DB) tryTogether(jobs []writeJob) (errs []error, ok bool) {
+	errs = make([]error, len(jobs))
 	ctx := context.Background()
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		fail(err)
-		return
+		for i := range errs {
+			errs[i] = unavailable("begin", err)
+		}
+		return errs, false
 	}
-	single := len(batch) == 1
-	for i, j := range batch {
-		if single {
-			errs[i] = j.fn(tx)
-			continue
-		}
-		if _, err := db.txExec(ctx, tx, `SAVEPOINT job`); err != nil {
-			tx.Rollback()
-			fail(err)
-			return
-		}
+	for i, j := range jobs {
 		if errs[i] = j.fn(tx); errs[i] != nil {
-			if _, err := db.txExec(ctx, tx, `ROLLBACK TO job`); err != nil {
-				tx.Rollback()
-				fail(err)
-				return
-			}
-		}
-		if _, err := db.txExec(ctx, tx, `RELEASE job`); err != nil {
 			tx.Rollback()
-			fail(err)
-			return
+			return errs, false
 		}
-	}
-	if single && errs[0] != nil {
-		tx.Rollback()
-		batch[0].done <- errs[0]
-		return
 	}
 	if err := tx.Commit(); err != nil {
 		tx.Rollback()
-		fail(err)
-		return
+		for i := range errs {
+			errs[i] = unavailable("commit", err)
+		}
+		return errs, false
 	}
-	for i, j := range batch {
-		j.done <- errs[i]
-	}
+	return errs, true
 }
 
 // unavailable wraps a driver failure as EUNAVAILABLE, keeping the cause for
