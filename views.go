@@ -24,32 +24,31 @@ type ProjectRef struct {
 
 // IssueView is GET /api/v1/issues/{key}.
 type IssueView struct {
-	ID             string            `json:"id"`
-	Key            string            `json:"key"`
-	Site           string            `json:"site"`
-	Summary        string            `json:"summary"`
-	Description    string            `json:"description"`
-	Status         string            `json:"status"`
-	StatusCategory string            `json:"status_category"`
-	Priority       string            `json:"priority"`
-	IssueType      string            `json:"issue_type"`
-	Assignee       *Person           `json:"assignee"`
-	Reporter       *Person           `json:"reporter"`
-	Labels         []string          `json:"labels"`
-	Project        *ProjectRef       `json:"project"`
-	Sprints        []SprintRef       `json:"sprints"`
-	FixVersions    []VersionRef      `json:"fix_versions"`
-	Parent         *string           `json:"parent"`
-	Links          []LinkView        `json:"links"`
-	Comments       []CommentView     `json:"comments"`
-	Worklogs       []WorklogView     `json:"worklogs"`
-	Created        string            `json:"created"`
-	Updated        string            `json:"updated"`
-	Deleted        bool              `json:"deleted"`
-	History        []HistoryItem     `json:"history"`
-	node           *Node             `json:"-"`
-	changes        []ChangeRecord    `json:"-"`
-	people         map[string]Person `json:"-"`
+	ID             string         `json:"id"`
+	Key            string         `json:"key"`
+	Site           string         `json:"site"`
+	Summary        string         `json:"summary"`
+	Description    string         `json:"description"`
+	Status         string         `json:"status"`
+	StatusCategory string         `json:"status_category"`
+	Priority       string         `json:"priority"`
+	IssueType      string         `json:"issue_type"`
+	Assignee       *Person        `json:"assignee"`
+	Reporter       *Person        `json:"reporter"`
+	Labels         []string       `json:"labels"`
+	Project        *ProjectRef    `json:"project"`
+	Sprints        []SprintRef    `json:"sprints"`
+	FixVersions    []VersionRef   `json:"fix_versions"`
+	Parent         *string        `json:"parent"`
+	Links          []LinkView     `json:"links"`
+	Comments       []CommentView  `json:"comments"`
+	Worklogs       []WorklogView  `json:"worklogs"`
+	Created        string         `json:"created"`
+	Updated        string         `json:"updated"`
+	Deleted        bool           `json:"deleted"`
+	History        []HistoryItem  `json:"history"`
+	node           *Node          `json:"-"`
+	changes        []ChangeRecord `json:"-"`
 }
 
 // SprintRef is a sprint in an issue's Sprint field.

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cogniscape/cogniscape"
 	"github.com/cogniscape/cogniscape/internal/httpd"
@@ -266,5 +265,4 @@ func TestReadAPIShapesAndScoping(t *testing.T) {
 	if len(list.Issues) != 0 || len(activity.Items) != 0 {
 		t.Errorf("customer B lists %d issues, %d activity items", len(list.Issues), len(activity.Items))
 	}
-	_ = time.Now
 }
