@@ -2,7 +2,6 @@ package httpd
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -63,7 +62,7 @@ func (s *Server) graphRoutes(mux *http.ServeMux) {
 	})
 	h("GET /api/v1/activity", func(w http.ResponseWriter, r *http.Request, c *cogniscape.Customer) (any, error) {
 		q := r.URL.Query()
-		since, err := ParseSince(q.Get("since"), 7*24*time.Hour, s.Now())
+		since, err := cogniscape.ParseSince(q.Get("since"), 7*24*time.Hour, s.Now())
 		if err != nil {
 			return nil, err
 		}
@@ -87,7 +86,7 @@ func (s *Server) graphRoutes(mux *http.ServeMux) {
 			return nil, cogniscape.Errorf(cogniscape.EINVALID, "project is required, e.g. project=PAY")
 		}
 		now := s.Now()
-		since, err := ParseSince(q.Get("since"), 30*24*time.Hour, now)
+		since, err := cogniscape.ParseSince(q.Get("since"), 30*24*time.Hour, now)
 		if err != nil {
 			return nil, err
 		}
@@ -103,7 +102,7 @@ func (s *Server) graphRoutes(mux *http.ServeMux) {
 		return s.Graph.VersionReport(r.Context(), c.ID, r.PathValue("id"), s.Now())
 	})
 	h("GET /api/v1/people/{id}/work", func(w http.ResponseWriter, r *http.Request, c *cogniscape.Customer) (any, error) {
-		since, err := ParseSince(r.URL.Query().Get("since"), 7*24*time.Hour, s.Now())
+		since, err := cogniscape.ParseSince(r.URL.Query().Get("since"), 7*24*time.Hour, s.Now())
 		if err != nil {
 			return nil, err
 		}
@@ -143,30 +142,6 @@ func (s *Server) graphRoutes(mux *http.ServeMux) {
 		}
 		return s.Graph.Neighbors(r.Context(), c.ID, limitString(node, 300), depth)
 	})
-}
-
-// ParseSince reads a relative period (24h, 7d, 2w) or an RFC 3339 time;
-// empty means def before now.
-func ParseSince(v string, def time.Duration, now time.Time) (time.Time, error) {
-	if v == "" {
-		return now.Add(-def), nil
-	}
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
-	}
-	bad := cogniscape.Errorf(cogniscape.EINVALID, "since must be like 24h, 7d, 2w or an RFC 3339 time")
-	if len(v) < 2 {
-		return time.Time{}, bad
-	}
-	n, err := strconv.Atoi(v[:len(v)-1])
-	if err != nil || n < 0 || n > 100000 {
-		return time.Time{}, bad
-	}
-	unit := map[byte]time.Duration{'m': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour, 'w': 7 * 24 * time.Hour}[v[len(v)-1]]
-	if unit == 0 {
-		return time.Time{}, bad
-	}
-	return now.Add(-time.Duration(n) * unit), nil
 }
 
 func limitString(s string, n int) string {

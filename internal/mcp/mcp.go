@@ -153,7 +153,7 @@ type EntityActivity struct {
 
 func (t tools) activity(ctx context.Context, _ *sdk.CallToolRequest, a ActivityArgs) (*sdk.CallToolResult, any, error) {
 	now := t.s.Now()
-	since, err := parseSince(a.Since, 24*time.Hour, now)
+	since, err := cogniscape.ParseSince(a.Since, 24*time.Hour, now)
 	if err != nil {
 		return toolError(err)
 	}
@@ -225,7 +225,7 @@ func (t tools) searchFacts(ctx context.Context, _ *sdk.CallToolRequest, a Search
 	var since time.Time
 	if a.Since != "" {
 		var err error
-		if since, err = parseSince(a.Since, 0, now); err != nil {
+		if since, err = cogniscape.ParseSince(a.Since, 0, now); err != nil {
 			return toolError(err)
 		}
 	}
@@ -343,7 +343,7 @@ func (t tools) flow(ctx context.Context, _ *sdk.CallToolRequest, a FlowArgs) (*s
 		return toolError(cogniscape.Errorf(cogniscape.EINVALID, "project is required"))
 	}
 	now := t.s.Now()
-	since, err := parseSince(a.Since, 30*24*time.Hour, now)
+	since, err := cogniscape.ParseSince(a.Since, 30*24*time.Hour, now)
 	if err != nil {
 		return toolError(err)
 	}
@@ -362,29 +362,6 @@ func (t tools) sprintReport(ctx context.Context, _ *sdk.CallToolRequest, a Sprin
 	}
 	return result(fmt.Sprintf("%s (%s): %d committed, %d added, %d removed, %d completed, %d carried over.",
 		rep.Sprint.Name, rep.Sprint.State, len(rep.Committed), len(rep.Added), len(rep.Removed), len(rep.Completed), len(rep.CarriedOver)), rep)
-}
-
-// parseSince reads 24h, 7d, 2w or an RFC 3339 time; empty means def ago.
-func parseSince(v string, def time.Duration, now time.Time) (time.Time, error) {
-	if v == "" {
-		return now.Add(-def), nil
-	}
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
-	}
-	bad := cogniscape.Errorf(cogniscape.EINVALID, "since must be like 24h, 7d, 2w or an RFC 3339 time")
-	if len(v) < 2 {
-		return time.Time{}, bad
-	}
-	var n int
-	if _, err := fmt.Sscanf(v[:len(v)-1], "%d", &n); err != nil || n < 0 || n > 100000 {
-		return time.Time{}, bad
-	}
-	unit := map[byte]time.Duration{'m': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour, 'w': 7 * 24 * time.Hour}[v[len(v)-1]]
-	if unit == 0 {
-		return time.Time{}, bad
-	}
-	return now.Add(-time.Duration(n) * unit), nil
 }
 
 func limit(s string, n int) string {
