@@ -47,6 +47,9 @@ func loadSimulated(tb testing.TB, n int) (*sqlite.DB, int64) {
 	return db, customer
 }
 
+// projectBatch is the batch size BenchmarkProjection uses.
+var projectBatch = 1000
+
 // BenchmarkProjection projects simulated events from their raw bodies.
 func BenchmarkProjection(b *testing.B) {
 	const n = 5000
@@ -60,7 +63,7 @@ func BenchmarkProjection(b *testing.B) {
 		// Drop the stored mutations too, so that every round normalises raw bodies.
 		openRaw(b, dirOf(db)).Exec(`DELETE FROM mutations`)
 		b.StartTimer()
-		project(b, db, 256)
+		project(b, db, projectBatch)
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "events/s")
 }

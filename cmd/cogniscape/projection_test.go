@@ -56,7 +56,7 @@ func appendBodies(t testing.TB, db *sqlite.DB, customerID int64, bodies [][]byte
 func project(t testing.TB, db *sqlite.DB, batch int) {
 	t.Helper()
 	p := projector.New(db, jira.Normalize, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	p.BatchSize = batch
+	p.BatchSize, p.CatchUpBatchSize = batch, batch
 	if _, err := p.CatchUp(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,6 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	// A running server's projector may join in; the checkpoint's
 	// compare-and-set keeps every event applied once.
 	proj := projector.New(db, jira.Normalize, slog.New(slog.NewTextHandler(stderr, nil)))
-	proj.BatchSize = 1000
 	n, err := proj.CatchUp(ctx)
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)

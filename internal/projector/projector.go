@@ -25,26 +25,32 @@ type Decoder func(body []byte) (*cogniscape.Mutation, error)
 type Projector struct {
 	Store  cogniscape.ProjectionStore
 	Decode Decoder
-	// BatchSize bounds the events applied in one transaction; small enough
-	// that webhook appends queued behind it wait only milliseconds.
-	BatchSize int
+	// BatchSize bounds the events applied in one transaction while webhooks
+	// arrive: small enough that appends queued behind it wait only
+	// milliseconds. CatchUpBatchSize is used when none arrived for a second
+	// (catching up, replaying): bigger batches save and commit hot nodes
+	// (people, projects, sprints) far less often.
+	BatchSize        int
+	CatchUpBatchSize int
 	// Poll is how often to look for work without a Notify (other processes,
 	// missed wake-ups).
 	Poll   time.Duration
 	Logger *slog.Logger
 
-	wake    chan struct{}
-	applied atomic.Int64
+	wake       chan struct{}
+	applied    atomic.Int64
+	lastNotify atomic.Int64 // Unix nanoseconds of the last Notify
 }
 
 // New returns a projector with defaults.
 func New(store cogniscape.ProjectionStore, decode Decoder, logger *slog.Logger) *Projector {
-	return &Projector{Store: store, Decode: decode, BatchSize: 128, Poll: time.Second, Logger: logger, wake: make(chan struct{}, 1)}
+	return &Projector{Store: store, Decode: decode, BatchSize: 128, CatchUpBatchSize: 2000, Poll: time.Second, Logger: logger, wake: make(chan struct{}, 1)}
 }
 
 // Notify tells the projector that new events may be waiting. It never blocks,
 // so the acknowledgement path can call it freely.
 func (p *Projector) Notify() {
+	p.lastNotify.Store(time.Now().UnixNano())
 	select {
 	case p.wake <- struct{}{}:
 	default:
@@ -96,7 +102,7 @@ func (p *Projector) CatchUp(ctx context.Context) (int, error) {
 
 // projectCustomer applies one batch of a customer's pending events.
 func (p *Projector) projectCustomer(ctx context.Context, customerID int64) (int, error) {
-	events, err := p.Store.PendingEvents(ctx, customerID, p.BatchSize)
+	events, err := p.Store.PendingEvents(ctx, customerID, p.batchSize())
 	if err != nil || len(events) == 0 {
 		return 0, err
 	}
@@ -132,6 +138,14 @@ func (p *Projector) projectCustomer(ctx context.Context, customerID int64) (int,
 	}
 	p.applied.Add(int64(len(events)))
 	return len(events), nil
+}
+
+// batchSize is small while webhooks arrive and large otherwise.
+func (p *Projector) batchSize() int {
+	if p.CatchUpBatchSize > p.BatchSize && time.Since(time.Unix(0, p.lastNotify.Load())) > time.Second {
+		return p.CatchUpBatchSize
+	}
+	return p.BatchSize
 }
 
 func (p *Projector) mutation(ev cogniscape.PendingEvent) (*cogniscape.Mutation, error) {
