@@ -100,13 +100,57 @@ func (p *Projector) CatchUp(ctx context.Context) (int, error) {
 	}
 }
 
-// projectCustomer applies one batch of a customer's pending events.
+// eventsAfter is what a store offers when it can read ahead of its
+// checkpoint; with it the projector normalises the next batch while the
+// store applies the current one.
+type eventsAfter interface {
+	EventsAfter(ctx context.Context, customerID, after int64, limit int) ([]cogniscape.PendingEvent, error)
+}
+
+// projectCustomer applies a customer's pending events, a batch at a time.
 func (p *Projector) projectCustomer(ctx context.Context, customerID int64) (int, error) {
 	events, err := p.Store.PendingEvents(ctx, customerID, p.batchSize())
 	if err != nil || len(events) == 0 {
 		return 0, err
 	}
-	// Normalising is pure CPU work: spread it over the cores.
+	ahead, canReadAhead := p.Store.(eventsAfter)
+	muts := p.normalize(events)
+	total := 0
+	for len(events) > 0 {
+		from, through := events[0].Checkpoint, events[len(events)-1].ID
+		applied := make(chan error, 1)
+		go func() { applied <- p.Store.ApplyBatch(ctx, customerID, from, through, muts) }()
+		var next []cogniscape.PendingEvent
+		var nextMuts []*cogniscape.Mutation
+		var readErr error
+		if canReadAhead {
+			if next, readErr = ahead.EventsAfter(ctx, customerID, through, p.batchSize()); readErr == nil {
+				for i := range next {
+					next[i].Checkpoint = through
+				}
+				nextMuts = p.normalize(next)
+			}
+		}
+		err := <-applied
+		if cogniscape.ErrorCode(err) == cogniscape.ECONFLICT {
+			return total, nil // another projector got there first; re-read
+		}
+		if err != nil {
+			return total, err
+		}
+		total += len(events)
+		p.applied.Add(int64(len(events)))
+		if !canReadAhead || readErr != nil {
+			return total, readErr
+		}
+		events, muts = next, nextMuts
+	}
+	return total, nil
+}
+
+// normalize turns events into mutations. It is pure CPU work, spread over
+// the cores.
+func (p *Projector) normalize(events []cogniscape.PendingEvent) []*cogniscape.Mutation {
 	muts := make([]*cogniscape.Mutation, len(events))
 	workers := min(runtime.GOMAXPROCS(0), 1+len(events)/32)
 	var wg sync.WaitGroup
@@ -129,15 +173,7 @@ func (p *Projector) projectCustomer(ctx context.Context, customerID int64) (int,
 		})
 	}
 	wg.Wait()
-	err = p.Store.ApplyBatch(ctx, customerID, events[0].Checkpoint, events[len(events)-1].ID, muts)
-	if cogniscape.ErrorCode(err) == cogniscape.ECONFLICT {
-		return 0, nil // another projector got there first; re-read
-	}
-	if err != nil {
-		return 0, err
-	}
-	p.applied.Add(int64(len(events)))
-	return len(events), nil
+	return muts
 }
 
 // batchSize is small while webhooks arrive and large otherwise.

@@ -39,6 +39,13 @@ func (db *DB) PendingEvents(ctx context.Context, customerID int64, limit int) ([
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, unavailable("read checkpoint", err)
 	}
+	return db.EventsAfter(ctx, customerID, cp, limit)
+}
+
+// EventsAfter reads up to limit of the customer's events after the given
+// log position, as PendingEvents would once the checkpoint reaches it: the
+// projector reads the next batch while the current one is being applied.
+func (db *DB) EventsAfter(ctx context.Context, customerID, cp int64, limit int) ([]cogniscape.PendingEvent, error) {
 	rows, err := db.query(ctx, `SELECT e.id, e.received_at, e.source, e.type, e.site, e.identifier, e.retry, e.ts, e.ignored, e.body, m.payload
 		FROM events e LEFT JOIN mutations m ON m.event_id = e.id
 		WHERE e.customer_id = ? AND e.id > ? ORDER BY e.id LIMIT ?`, customerID, cp, limit)
