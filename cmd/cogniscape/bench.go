@@ -117,6 +117,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	res.Cogniscape = summarize(rep)
 	res.Ratio = res.Cogniscape.PerSec / res.Bare.PerSec
+	logf("ceiling %.0f/s, cogniscape %.0f/s (p99 %s), ratio %.2f", res.Bare.PerSec, res.Cogniscape.PerSec, res.Cogniscape.P99, res.Ratio)
 	waitLag(ctx, srv.url, 0, 10*time.Minute)
 	res.RSSAck = srv.stop()
 	pool = nil
@@ -149,6 +150,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	res.Projected = pending
 	res.ProjectionSeconds = time.Since(start).Seconds()
 	res.RSSProjection = srv.stop()
+	logf("projected %d events in %.1f s", pending, res.ProjectionSeconds)
 
 	// 4. Replay the whole graph from the normalised events.
 	logf("replaying")
@@ -160,6 +162,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	res.ReplaySeconds = time.Since(start).Seconds()
 	res.RSSReplay = maxRSS(replay.ProcessState)
+	logf("replayed in %.1f s", res.ReplaySeconds)
 
 	// 5. Queries on the full graph.
 	srv, err = startChild(ctx, self, env, "serve", "--addr", "127.0.0.1:0")
@@ -189,7 +192,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	pick := func(list []string) string { return list[rng.IntN(len(list))] }
 	logf("queries: %d of each kind", *queries)
 	q := func(name string, n int, path func() string) {
-		res.Queries = append(res.Queries, timeQueries(ctx, srv.url, tenant.APIToken, name, n, path))
+		r := timeQueries(ctx, srv.url, tenant.APIToken, name, n, path)
+		logf("%s: p50 %s, p99 %s, %d errors", name, r.P50, r.P99, r.Errors)
+		res.Queries = append(res.Queries, r)
 	}
 	q("GET /api/v1/issues/{key}", *queries, func() string { return "/api/v1/issues/" + pick(keys) })
 	q("GET /api/v1/issues/{key}/lifecycle", *queries, func() string { return "/api/v1/issues/" + pick(keys) + "/lifecycle" })

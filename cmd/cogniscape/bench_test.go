@@ -48,7 +48,7 @@ func loadSimulated(tb testing.TB, n int) (*sqlite.DB, int64) {
 }
 
 // projectBatch is the batch size BenchmarkProjection uses.
-var projectBatch = 1000
+var projectBatch = 2000
 
 // BenchmarkProjection projects simulated events from their raw bodies.
 func BenchmarkProjection(b *testing.B) {

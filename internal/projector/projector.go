@@ -153,6 +153,9 @@ func (p *Projector) projectCustomer(ctx context.Context, customerID int64) (int,
 func (p *Projector) normalize(events []cogniscape.PendingEvent) []*cogniscape.Mutation {
 	muts := make([]*cogniscape.Mutation, len(events))
 	workers := min(runtime.GOMAXPROCS(0), 1+len(events)/32)
+	if p.ingesting() {
+		workers = 1 // leave the other cores to the webhooks
+	}
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
@@ -176,9 +179,14 @@ func (p *Projector) normalize(events []cogniscape.PendingEvent) []*cogniscape.Mu
 	return muts
 }
 
+// ingesting reports whether webhooks arrived in the last second.
+func (p *Projector) ingesting() bool {
+	return time.Since(time.Unix(0, p.lastNotify.Load())) <= time.Second
+}
+
 // batchSize is small while webhooks arrive and large otherwise.
 func (p *Projector) batchSize() int {
-	if p.CatchUpBatchSize > p.BatchSize && time.Since(time.Unix(0, p.lastNotify.Load())) > time.Second {
+	if p.CatchUpBatchSize > p.BatchSize && !p.ingesting() {
 		return p.CatchUpBatchSize
 	}
 	return p.BatchSize

@@ -429,10 +429,12 @@ func (db *DB) Sources(ctx context.Context, customerID int64, nodes []int64, limi
 	args = append(args, limit)
 	in := placeholders(len(nodes))
 	// Changelog items come only from issue events; activity rows name theirs.
+	// The unary + keeps SQLite off the (customer, time) indexes, which would
+	// scan the customer's whole history instead of the few nodes asked for.
 	rows, err := db.query(ctx, `SELECT event_id, min(at), coalesce(max(event), 'jira:issue_updated') FROM (
-			SELECT a.event_id, a.at, a.event FROM activity a WHERE a.customer_id = ? AND a.entity IN (`+in+`)
+			SELECT a.event_id, a.at, a.event FROM activity a WHERE +a.customer_id = ? AND a.entity IN (`+in+`)
 			UNION ALL
-			SELECT c.event_id, c.at, NULL FROM changes c WHERE c.customer_id = ? AND c.node IN (`+in+`)
+			SELECT c.event_id, c.at, NULL FROM changes c WHERE +c.customer_id = ? AND c.node IN (`+in+`)
 		) GROUP BY event_id ORDER BY 2, 1 LIMIT ?`, args...)
 	if err != nil {
 		return nil, unavailable("sources", err)

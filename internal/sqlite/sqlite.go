@@ -228,7 +228,14 @@ func (db *DB) exec(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 func (db *DB) runWriter() {
 	defer close(db.stopped)
-	lastBackground := time.Now()
+	var nextBackground time.Time
+	runBackground := func(j writeJob) {
+		start := time.Now()
+		db.commit([]writeJob{j})
+		// While webhooks keep the writer busy, background work gets at most
+		// a quarter of its time.
+		nextBackground = time.Now().Add(3 * time.Since(start))
+	}
 	for {
 		var first writeJob
 		select {
@@ -238,8 +245,7 @@ func (db *DB) runWriter() {
 			select {
 			case first = <-db.jobs:
 			case j := <-db.background:
-				db.commit([]writeJob{j})
-				lastBackground = time.Now()
+				runBackground(j)
 				continue
 			case <-db.stop:
 				db.drainOnStop()
@@ -258,13 +264,12 @@ func (db *DB) runWriter() {
 		}
 		db.commit(batch)
 		// Under sustained webhook load the foreground queue never empties;
-		// let one background job through now and then so projection keeps
-		// moving without holding acknowledgements back for long.
-		if time.Since(lastBackground) >= backgroundEvery {
+		// let background work through now and then so projection keeps
+		// moving.
+		if time.Now().After(nextBackground) {
 			select {
 			case j := <-db.background:
-				db.commit([]writeJob{j})
-				lastBackground = time.Now()
+				runBackground(j)
 			default:
 			}
 		}
@@ -285,10 +290,6 @@ func (db *DB) runCheckpointer() {
 		}
 	}
 }
-
-// backgroundEvery is how often, at least, background work gets the writer
-// while webhooks keep it busy.
-const backgroundEvery = 50 * time.Millisecond
 
 // drainOnStop finishes what was queued before Close.
 func (db *DB) drainOnStop() {
