@@ -15,6 +15,8 @@ import (
 // common holds the flags every subcommand shares.
 type common struct {
 	data      string
+	database  string // PostgreSQL URL; "" for the SQLite file in data
+	stderr    io.Writer
 	publicURL string
 	addr      string
 	getenv    func(string) string
@@ -23,7 +25,8 @@ type common struct {
 func newFlagSet(name string, stderr io.Writer, getenv func(string) string, c *common) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	c.getenv = getenv
+	c.getenv, c.stderr = getenv, stderr
+	fs.StringVar(&c.database, "database", getenv("COGNISCAPE_DATABASE"), "PostgreSQL URL (postgres://user:password@host:5432/db) shared by replicas; without it the SQLite database in --data is used (env COGNISCAPE_DATABASE)")
 	fs.StringVar(&c.data, "data", envOr(getenv, "COGNISCAPE_DATA", "./data"), "data directory holding the SQLite database (env COGNISCAPE_DATA)")
 	fs.StringVar(&c.publicURL, "public-url", getenv("COGNISCAPE_PUBLIC_URL"), "external base URL used in printed webhook URLs, e.g. https://cogniscape.example.com (env COGNISCAPE_PUBLIC_URL)")
 	fs.StringVar(&c.addr, "addr", envOr(getenv, "COGNISCAPE_ADDR", "127.0.0.1:8080"), "listen address (env COGNISCAPE_ADDR)")
@@ -40,6 +43,9 @@ func envOr(getenv func(string) string, key, def string) string {
 // openStore opens the SQLite store in the data directory with the master key
 // from COGNISCAPE_MASTER_KEY or the key file beside the database.
 func (c *common) openStore() (cogniscape.Store, error) {
+	if c.database != "" {
+		return c.openPostgres()
+	}
 	if err := os.MkdirAll(c.data, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}

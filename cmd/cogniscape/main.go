@@ -7,6 +7,7 @@
 //	cogniscape tenant rotate-secret --customer-key K
 //	cogniscape deliveries --customer-key K
 //	cogniscape replay [--customer-key K]
+//	cogniscape user add --customer-key K --email E [--role admin|member]
 //
 // Every subcommand takes --data DIR (env COGNISCAPE_DATA, default ./data).
 package main
@@ -33,6 +34,8 @@ Commands:
   deliveries --customer-key K
                              show a customer's delivery log, newest first
   replay [--customer-key K]  rebuild the graph from the stored events
+  user add --customer-key K --email E [--role admin|member] [--password-stdin]
+                             add a portal user (the password is prompted, or read from stdin)
   simulate [flags]           generate realistic Jira activity: to a file, or sent to a server (--url), verified (--verify)
   bench [--events N]         measure the whole pipeline on this machine (docs/benchmarks.md)
 
@@ -89,8 +92,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return usageError{fmt.Sprintf("unknown tenant subcommand %q", args[1])}
 	case "deliveries":
 		return runDeliveries(ctx, args[1:], stdout, stderr, getenv)
+	case "user":
+		return runUser(ctx, args[1:], stdin, stdout, stderr, getenv)
 	case "replay":
 		return runReplay(ctx, args[1:], stdout, stderr, getenv)
+	case "migrate":
+		return runMigrate(ctx, args[1:], stdout, stderr, getenv)
 	case "simulate":
 		return runSimulate(ctx, args[1:], stdout, stderr)
 	case "bench":

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -24,10 +25,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	tlsKey := fs.String("tls-key", getenv("COGNISCAPE_TLS_KEY"), "PEM private key file for --tls-cert (env COGNISCAPE_TLS_KEY)")
 	project := fs.Bool("projection", envBool(getenv, "COGNISCAPE_PROJECTION", true), "project events into the graph in this process; false makes an ingest-only server (env COGNISCAPE_PROJECTION)")
 	retention := fs.Duration("raw-retention", envDuration(getenv, "COGNISCAPE_RAW_RETENTION", 7*24*time.Hour), "how long raw webhook bodies are kept after projection; 0 drops them at once (env COGNISCAPE_RAW_RETENTION)")
+	demo := fs.Bool("demo", false, "start with a demo customer filled with 90 days of simulated Jira activity")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if getenv("GOMEMLIMIT") == "" {
+		// A soft limit makes the collector work harder before the process
+		// grows past what a small machine should give it; GOMEMLIMIT overrides.
+		debug.SetMemoryLimit(256 << 20)
+	}
 
 	db, err := c.openStore()
 	if err != nil {
@@ -36,7 +43,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	defer db.Close()
 
 	db.SetRawRetention(*retention)
-	if err := firstStart(ctx, &c, db, stdout); err != nil {
+	var fillDemo func(context.Context, func(), *slog.Logger)
+	if *demo {
+		if fillDemo, err = demoStart(ctx, &c, db, stdout); err != nil {
+			return err
+		}
+	} else if err := firstStart(ctx, &c, db, stdout); err != nil {
 		return err
 	}
 
@@ -48,6 +60,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		MCP:   (&mcp.Server{Graph: graph, Logger: logger}).Handler(),
 		Ready: db.Ping, Lag: db.ProjectionLag, LogSize: db.LogSize, Logger: logger,
 	}
+	wirePortal(srv, db, graph, c.publicURL, logger)
 	if err := srv.Open(); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
@@ -57,8 +70,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	var workers sync.WaitGroup
 	if *project {
 		workers.Go(func() { proj.Run(workCtx) })
+		// A shared database wakes the projector when any replica appends.
+		if w, ok := db.(waker); ok {
+			workers.Go(func() {
+				for range w.Wake(workCtx) {
+					proj.Notify()
+				}
+			})
+		}
 	}
 	workers.Go(func() { sweepRawBodies(workCtx, db, *retention, logger) })
+	if fillDemo != nil {
+		workers.Go(func() { fillDemo(workCtx, proj.Notify, logger) })
+	}
 
 	<-ctx.Done()
 	logger.Info("shutting down: draining in-flight requests")
@@ -86,8 +110,14 @@ func firstStart(ctx context.Context, c *common, db cogniscape.Store, stdout io.W
 	if err != nil {
 		return fmt.Errorf("create first customer: %w", err)
 	}
+	email := envOr(c.getenv, "COGNISCAPE_ADMIN_EMAIL", firstAdminEmail)
+	password, err := createFirstAdmin(ctx, db, cust.ID, email)
+	if err != nil {
+		return err
+	}
 	printCredentials(stdout, tenantJSON{CustomerKey: cust.Key, Name: cust.Name, JiraSecret: creds.JiraSecret,
 		APIToken: creds.APIToken, WebhookURL: c.webhookURL(cust.Key)}, c.baseURL())
+	printFirstAdmin(stdout, c.baseURL(), email, password)
 	return nil
 }
 

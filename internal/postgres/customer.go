@@ -1,0 +1,162 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"errors"
+
+	"github.com/cogniscape/cogniscape"
+	"github.com/cogniscape/cogniscape/internal/secret"
+	"github.com/jackc/pgx/v5"
+)
+
+var _ cogniscape.CustomerService = (*DB)(nil)
+
+// CreateCustomer creates a customer with a new key, Jira secret and API token.
+func (db *DB) CreateCustomer(ctx context.Context, name string) (*cogniscape.Customer, cogniscape.Credentials, error) {
+	if name == "" {
+		return nil, cogniscape.Credentials{}, cogniscape.Errorf(cogniscape.EINVALID, "customer name is required")
+	}
+	c := &cogniscape.Customer{Key: secret.NewCustomerKey(), Name: text(name), CreatedAt: db.Now().UTC().Truncate(1e6)}
+	creds := cogniscape.Credentials{JiraSecret: secret.NewJiraSecret(), APIToken: secret.NewAPIToken()}
+	// One statement: one implicit transaction.
+	err := db.pool.QueryRow(ctx, `WITH c AS (
+			INSERT INTO customers (key, name, created_at, secret_enc, secret_rotated_at) VALUES ($1, $2, $3, $4, $3) RETURNING id
+		), t AS (
+			INSERT INTO api_tokens (customer_id, hash, created_at) SELECT id, $5, $3 FROM c
+		)
+		SELECT id FROM c`,
+		c.Key, c.Name, ms(c.CreatedAt), db.box.Seal([]byte(creds.JiraSecret), c.Key), secret.HashToken(creds.APIToken)).Scan(&c.ID)
+	if err != nil {
+		return nil, cogniscape.Credentials{}, unavailable("create customer", err)
+	}
+	return c, creds, nil
+}
+
+// Customers lists all customers, oldest first.
+func (db *DB) Customers(ctx context.Context) ([]cogniscape.Customer, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, key, name, created_at FROM customers ORDER BY id`)
+	if err != nil {
+		return nil, unavailable("list customers", err)
+	}
+	defer rows.Close()
+	var out []cogniscape.Customer
+	for rows.Next() {
+		var c cogniscape.Customer
+		var created int64
+		if err := rows.Scan(&c.ID, &c.Key, &c.Name, &created); err != nil {
+			return nil, unavailable("list customers", err)
+		}
+		c.CreatedAt = fromMS(created)
+		out = append(out, c)
+	}
+	return out, unavailable("list customers", rows.Err())
+}
+
+// CustomerByKey returns the customer with this key, or ENOTFOUND.
+func (db *DB) CustomerByKey(ctx context.Context, key string) (*cogniscape.Customer, error) {
+	var c cogniscape.Customer
+	var created int64
+	err := db.pool.QueryRow(ctx, `SELECT id, key, name, created_at FROM customers WHERE key = $1`, text(key)).
+		Scan(&c.ID, &c.Key, &c.Name, &created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
+	}
+	if err != nil {
+		return nil, unavailable("customer by key", err)
+	}
+	c.CreatedAt = fromMS(created)
+	return &c, nil
+}
+
+type cachedSecret struct {
+	sealed, plain []byte
+}
+
+// JiraSecret returns the customer's current webhook secret. The sealed value
+// is read from the database on every call, so a rotation by any replica or
+// CLI takes effect on the next request everywhere; only the decryption is
+// cached, keyed by the ciphertext it came from.
+func (db *DB) JiraSecret(ctx context.Context, customerKey string) (int64, []byte, error) {
+	var id int64
+	var sealed []byte
+	err := db.pool.QueryRow(ctx, `SELECT id, secret_enc FROM customers WHERE key = $1`, text(customerKey)).Scan(&id, &sealed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil, cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
+	}
+	if err != nil {
+		return 0, nil, unavailable("read secret", err)
+	}
+	if v, ok := db.secretCache.Load(customerKey); ok {
+		if c := v.(cachedSecret); bytes.Equal(c.sealed, sealed) {
+			return id, c.plain, nil
+		}
+	}
+	plain, err := db.box.Open(sealed, customerKey)
+	if err != nil {
+		return 0, nil, &cogniscape.Error{Code: cogniscape.EINTERNAL, Message: "cannot decrypt customer secret", Err: err}
+	}
+	db.secretCache.Store(customerKey, cachedSecret{sealed: sealed, plain: plain})
+	return id, plain, nil
+}
+
+// RotateJiraSecret replaces the customer's webhook secret and returns the new one.
+func (db *DB) RotateJiraSecret(ctx context.Context, customerKey string) (string, error) {
+	s := secret.NewJiraSecret()
+	tag, err := db.pool.Exec(ctx, `UPDATE customers SET secret_enc = $1, secret_rotated_at = $2 WHERE key = $3`,
+		db.box.Seal([]byte(s), customerKey), ms(db.Now()), text(customerKey))
+	if err != nil {
+		return "", unavailable("rotate secret", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return "", cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
+	}
+	return s, nil
+}
+
+// CustomerByAPIToken authenticates a read token, reading the database on
+// every call so that a revoked token stops working everywhere at once.
+func (db *DB) CustomerByAPIToken(ctx context.Context, token string) (*cogniscape.Customer, error) {
+	var c cogniscape.Customer
+	var created int64
+	err := db.pool.QueryRow(ctx, `SELECT c.id, c.key, c.name, c.created_at FROM api_tokens t JOIN customers c ON c.id = t.customer_id
+		WHERE t.hash = $1 AND t.revoked_at IS NULL`, secret.HashToken(token)).Scan(&c.ID, &c.Key, &c.Name, &created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, cogniscape.Errorf(cogniscape.EUNAUTHORIZED, "invalid API token")
+	}
+	if err != nil {
+		return nil, unavailable("authenticate token", err)
+	}
+	c.CreatedAt = fromMS(created)
+	return &c, nil
+}
+
+// CreateAPIToken issues another read token for the customer.
+func (db *DB) CreateAPIToken(ctx context.Context, customerID int64) (string, error) {
+	tok := secret.NewAPIToken()
+	_, err := db.pool.Exec(ctx, `INSERT INTO api_tokens (customer_id, hash, created_at) VALUES ($1, $2, $3)`,
+		customerID, secret.HashToken(tok), ms(db.Now()))
+	if err != nil {
+		return "", unavailable("create token", err)
+	}
+	return tok, nil
+}
+
+// CheckMasterKey verifies that this store's master key opens the customer
+// secrets already in the database, so that a replica started with another
+// key fails at once instead of rejecting every webhook.
+func (db *DB) CheckMasterKey(ctx context.Context) error {
+	var key string
+	var sealed []byte
+	err := db.pool.QueryRow(ctx, `SELECT key, secret_enc FROM customers ORDER BY id LIMIT 1`).Scan(&key, &sealed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return unavailable("check master key", err)
+	}
+	if _, err := db.box.Open(sealed, key); err != nil {
+		return errors.New("the master key does not open the secrets in this database: every replica needs the same COGNISCAPE_MASTER_KEY")
+	}
+	return nil
+}
