@@ -122,7 +122,7 @@ func TestStoreFailureUnderLoadRecovers(t *testing.T) {
 	go func() {
 		sim := jirasim.New(jirasim.Config{Seed: 11, Teams: 2, Target: 1500})
 		rep, _ := jirasim.Send(context.Background(), sim, jirasim.SendConfig{URL: p.url, CustomerKey: c.CustomerKey, Secret: c.JiraSecret,
-			Concurrency: 8, MaxRetries: 20, RetryBase: 100 * time.Millisecond})
+			Concurrency: 8, Rate: 300, MaxRetries: 20, RetryBase: 100 * time.Millisecond}) // paced, so the failure lands mid-stream
 		done <- rep
 	}()
 	waitFor(t, func() bool {
