@@ -81,7 +81,7 @@ func TestKill9DuringLoadThenVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := openRaw(t, dir)
-	waitFor(t, func() bool {
+	waitWithin(t, 15*time.Minute, func() bool {
 		var n int
 		raw.QueryRow(`SELECT count(*) FROM events`).Scan(&n)
 		return n >= events/3

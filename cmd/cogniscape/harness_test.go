@@ -263,10 +263,16 @@ func mustJSON(t testing.TB, data []byte, v any) {
 // waitFor polls cond for up to 30 s.
 func waitFor(t testing.TB, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	waitWithin(t, 30*time.Second, cond)
+}
+
+// waitWithin polls cond for up to limit.
+func waitWithin(t testing.TB, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 30 s")
+			t.Fatalf("condition not met within %s", limit)
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
