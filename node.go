@@ -3,6 +3,7 @@ package cogniscape
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -262,4 +263,43 @@ func IndexedFieldsOf(n *Node) IndexedFields {
 		f.CreatedAt = t.UnixMilli()
 	}
 	return f
+}
+
+// readNode is the part of a stored node that answers need.
+type readNode struct {
+	Attrs     map[string]json.RawMessage `json:"attrs"`
+	Rels      map[string][]NodeRef       `json:"rels"`
+	Deleted   bool                       `json:"deleted"`
+	DeletedAt Version                    `json:"deleted_at"`
+	First     Version                    `json:"first"`
+	Last      Version                    `json:"last"`
+}
+
+// DecodeNode reads a node that a store saved as json.Marshal(node). With
+// full false the registers' versions, which only the projection needs, are
+// skipped rather than decoded: most of the cost of reading a node.
+func DecodeNode(storeID int64, key NodeKey, data []byte, full bool) (*Node, error) {
+	n := NewNode(key)
+	if full {
+		if err := json.Unmarshal(data, n); err != nil {
+			return nil, fmt.Errorf("decode node %d: %w", storeID, err)
+		}
+	} else {
+		var rn readNode
+		if err := json.Unmarshal(data, &rn); err != nil {
+			return nil, fmt.Errorf("decode node %d: %w", storeID, err)
+		}
+		n.Attrs, n.Rels, n.Deleted, n.DeletedAt, n.First, n.Last = rn.Attrs, rn.Rels, rn.Deleted, rn.DeletedAt, rn.First, rn.Last
+	}
+	n.StoreID, n.Key = storeID, key
+	if n.Attrs == nil {
+		n.Attrs = map[string]json.RawMessage{}
+	}
+	if n.Rels == nil {
+		n.Rels = map[string][]NodeRef{}
+	}
+	if n.Versions == nil {
+		n.Versions = map[string]Version{}
+	}
+	return n, nil
 }

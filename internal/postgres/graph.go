@@ -344,7 +344,7 @@ func (p *projection) prefetch(keys []cogniscape.NodeKey) error {
 				return err
 			}
 			key := want[sk]
-			node, err := decodeNode(id, key, data)
+			node, err := cogniscape.DecodeNode(id, key, data, true)
 			if err != nil {
 				rows.Close()
 				return err
@@ -364,24 +364,6 @@ func (p *projection) prefetch(keys []cogniscape.NodeKey) error {
 		}
 	}
 	return nil
-}
-
-func decodeNode(id int64, key cogniscape.NodeKey, data []byte) (*cogniscape.Node, error) {
-	n := cogniscape.NewNode(key)
-	if err := json.Unmarshal(data, n); err != nil {
-		return nil, fmt.Errorf("decode node %d: %w", id, err)
-	}
-	n.StoreID, n.Key = id, key
-	if n.Attrs == nil {
-		n.Attrs = map[string]json.RawMessage{}
-	}
-	if n.Rels == nil {
-		n.Rels = map[string][]cogniscape.NodeRef{}
-	}
-	if n.Versions == nil {
-		n.Versions = map[string]cogniscape.Version{}
-	}
-	return n, nil
 }
 
 func (p *projection) apply(m *cogniscape.Mutation) error {

@@ -92,7 +92,7 @@ func (db *DB) Search(ctx context.Context, customerID int64, query string, kind c
 		if err := rows.Scan(&id, &key.Site, &key.Kind, &key.ID, &data, &score, &h.Snippet); err != nil {
 			return nil, unavailable("search", err)
 		}
-		n, err := decodeReadNode(id, key, data)
+		n, err := cogniscape.DecodeNode(id, key, data, false)
 		if err != nil {
 			return nil, unavailable("search", err)
 		}

@@ -149,23 +149,13 @@ func (p *projection) load(key cogniscape.NodeKey) (*cogniscape.Node, error) {
 	case err != nil:
 		return nil, err
 	default:
-		if err := json.Unmarshal(data, n); err != nil {
-			return nil, fmt.Errorf("decode node %d: %w", id, err)
+		if n, err = cogniscape.DecodeNode(id, key, data, true); err != nil {
+			return nil, err
 		}
-		n.StoreID, n.Key = id, key
 		if p.indexed == nil {
 			p.indexed = map[*cogniscape.Node]string{}
 		}
 		p.indexed[n] = searchDoc(cogniscape.IndexedFieldsOf(n), n.Deleted)
-		if n.Attrs == nil {
-			n.Attrs = map[string]json.RawMessage{}
-		}
-		if n.Rels == nil {
-			n.Rels = map[string][]cogniscape.NodeRef{}
-		}
-		if n.Versions == nil {
-			n.Versions = map[string]cogniscape.Version{}
-		}
 	}
 	p.nodes[key] = n
 	return n, nil

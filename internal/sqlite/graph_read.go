@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -26,34 +25,7 @@ func scanNode(r scanner) (*cogniscape.Node, error) {
 	if err := r.Scan(&id, &key.Site, &key.Kind, &key.ID, &data); err != nil {
 		return nil, err
 	}
-	return decodeReadNode(id, key, data)
-}
-
-// readNode is the part of a stored node that answers need: the registers'
-// versions, which only the projection uses, are skipped, not decoded.
-type readNode struct {
-	Attrs   map[string]json.RawMessage      `json:"attrs"`
-	Rels    map[string][]cogniscape.NodeRef `json:"rels"`
-	Deleted bool                            `json:"deleted"`
-	DelAt   cogniscape.Version              `json:"deleted_at"`
-	First   cogniscape.Version              `json:"first"`
-	Last    cogniscape.Version              `json:"last"`
-}
-
-func decodeReadNode(id int64, key cogniscape.NodeKey, data []byte) (*cogniscape.Node, error) {
-	var rn readNode
-	if err := json.Unmarshal(data, &rn); err != nil {
-		return nil, fmt.Errorf("decode node %d: %w", id, err)
-	}
-	n := cogniscape.NewNode(key)
-	n.StoreID, n.Deleted, n.DeletedAt, n.First, n.Last = id, rn.Deleted, rn.DelAt, rn.First, rn.Last
-	if rn.Attrs != nil {
-		n.Attrs = rn.Attrs
-	}
-	if rn.Rels != nil {
-		n.Rels = rn.Rels
-	}
-	return n, nil
+	return cogniscape.DecodeNode(id, key, data, false)
 }
 
 func (db *DB) oneNode(ctx context.Context, q string, args ...any) (*cogniscape.Node, error) {
@@ -236,7 +208,7 @@ func (db *DB) Issues(ctx context.Context, customerID int64, f cogniscape.IssueFi
 		if err := rows.Scan(&id, &key.Site, &key.Kind, &key.ID, &data, &lastAt); err != nil {
 			return nil, "", unavailable("list issues", err)
 		}
-		n, err := decodeReadNode(id, key, data)
+		n, err := cogniscape.DecodeNode(id, key, data, false)
 		if err != nil {
 			return nil, "", unavailable("list issues", err)
 		}
@@ -303,7 +275,7 @@ func (db *DB) Activity(ctx context.Context, customerID int64, since time.Time, l
 		json.Unmarshal(data, &d)
 		rec.Changes = d.Changes
 		rec.At = fromMS(at)
-		n, err := decodeReadNode(id, key, ndata)
+		n, err := cogniscape.DecodeNode(id, key, ndata, false)
 		if err != nil {
 			return nil, unavailable("read activity", err)
 		}
@@ -339,7 +311,7 @@ func (db *DB) Search(ctx context.Context, customerID int64, query string, kind c
 		if err := rows.Scan(&id, &key.Site, &key.Kind, &key.ID, &data, &h.Score, &h.Snippet); err != nil {
 			return nil, unavailable("search", err)
 		}
-		n, err := decodeReadNode(id, key, data)
+		n, err := cogniscape.DecodeNode(id, key, data, false)
 		if err != nil {
 			return nil, unavailable("search", err)
 		}
