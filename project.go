@@ -67,6 +67,21 @@ func SubjectOf(m *Mutation) (NodeRef, bool) {
 	return NodeRef{}, false
 }
 
+// IsCommentTwin reports whether m is Data Center's jira:issue_updated twin
+// of a comment event: the comment_* event already tells that story, so the
+// twin adds nothing to the activity.
+func IsCommentTwin(m *Mutation) bool {
+	if m.Event != "jira:issue_updated" || len(m.Changes) > 0 {
+		return false
+	}
+	for _, u := range m.Nodes {
+		if u.Ref.Kind == KindComment {
+			return true
+		}
+	}
+	return false
+}
+
 func subjectKind(event string) Kind {
 	e := strings.TrimPrefix(event, "jira:")
 	switch {

@@ -495,7 +495,7 @@ func (p *projection) flush(from, through int64) error {
 				return err
 			}
 		}
-		if subj, ok := cogniscape.SubjectOf(m); ok && !isCommentTwin(m) {
+		if subj, ok := cogniscape.SubjectOf(m); ok && !cogniscape.IsCommentTwin(m) {
 			if err := ensure(cogniscape.NodeKey{Site: m.Site, Kind: subj.Kind, ID: subj.ID}); err != nil {
 				return err
 			}
@@ -705,7 +705,7 @@ func (p *projection) historyRows(r *batchRows, m *cogniscape.Mutation) error {
 		r.chActor, r.chEvent = append(r.chActor, text(m.Actor)), append(r.chEvent, m.EventID)
 	}
 	subj, ok := cogniscape.SubjectOf(m)
-	if !ok || isCommentTwin(m) {
+	if !ok || cogniscape.IsCommentTwin(m) {
 		return nil
 	}
 	n, err := p.load(cogniscape.NodeKey{Site: m.Site, Kind: subj.Kind, ID: subj.ID})
@@ -716,18 +716,4 @@ func (p *projection) historyRows(r *batchRows, m *cogniscape.Mutation) error {
 	r.actAt, r.actSeq, r.actEvent = append(r.actAt, m.Version.At), append(r.actSeq, m.Version.Seq), append(r.actEvent, text(m.Event))
 	r.actEntity, r.actActor, r.actData, r.actEventID = append(r.actEntity, n.StoreID), append(r.actActor, text(m.Actor)), append(r.actData, data), append(r.actEventID, m.EventID)
 	return nil
-}
-
-// isCommentTwin reports whether m is Data Center's jira:issue_updated twin
-// of a comment event: the comment_* event already tells that story.
-func isCommentTwin(m *cogniscape.Mutation) bool {
-	if m.Event != "jira:issue_updated" || len(m.Changes) > 0 {
-		return false
-	}
-	for _, u := range m.Nodes {
-		if u.Ref.Kind == cogniscape.KindComment {
-			return true
-		}
-	}
-	return false
 }

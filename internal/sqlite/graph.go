@@ -364,7 +364,7 @@ func (p *projection) saveRows(m *cogniscape.Mutation) error {
 		}
 	}
 	subj, ok := cogniscape.SubjectOf(m)
-	if !ok || isCommentTwin(m) {
+	if !ok || cogniscape.IsCommentTwin(m) {
 		return nil
 	}
 	n, err := p.load(cogniscape.NodeKey{Site: m.Site, Kind: subj.Kind, ID: subj.ID})
@@ -384,20 +384,6 @@ func (p *projection) saveRows(m *cogniscape.Mutation) error {
 		return fmt.Errorf("insert activity: %w", err)
 	}
 	return nil
-}
-
-// isCommentTwin reports whether m is Data Center's jira:issue_updated twin
-// of a comment event: the comment_* event already tells that story.
-func isCommentTwin(m *cogniscape.Mutation) bool {
-	if m.Event != "jira:issue_updated" || len(m.Changes) > 0 {
-		return false
-	}
-	for _, u := range m.Nodes {
-		if u.Ref.Kind == cogniscape.KindComment {
-			return true
-		}
-	}
-	return false
 }
 
 // ResetGraph forgets a customer's graph and checkpoint so that projection

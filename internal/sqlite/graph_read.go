@@ -3,10 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -181,7 +179,7 @@ func (db *DB) Issues(ctx context.Context, customerID int64, f cogniscape.IssueFi
 		args = append(args, like, like)
 	}
 	if f.Cursor != "" {
-		lastAt, id, err := decodeCursor(f.Cursor)
+		lastAt, id, err := cogniscape.DecodeIssueCursor(f.Cursor)
 		if err != nil {
 			return nil, "", err
 		}
@@ -221,31 +219,9 @@ func (db *DB) Issues(ctx context.Context, customerID int64, f cogniscape.IssueFi
 	next := ""
 	if len(out) > limit {
 		out = out[:limit]
-		next = encodeCursor(lastAts[limit-1], out[limit-1].StoreID)
+		next = cogniscape.EncodeIssueCursor(lastAts[limit-1], out[limit-1].StoreID)
 	}
 	return out, next, nil
-}
-
-func encodeCursor(lastAt, id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(lastAt, 10) + ":" + strconv.FormatInt(id, 10)))
-}
-
-func decodeCursor(c string) (int64, int64, error) {
-	bad := cogniscape.Errorf(cogniscape.EINVALID, "invalid cursor")
-	raw, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return 0, 0, bad
-	}
-	a, b, ok := strings.Cut(string(raw), ":")
-	if !ok {
-		return 0, 0, bad
-	}
-	lastAt, err1 := strconv.ParseInt(a, 10, 64)
-	id, err2 := strconv.ParseInt(b, 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, 0, bad
-	}
-	return lastAt, id, nil
 }
 
 // Activity returns projected events at or after since, newest first.
