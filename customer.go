@@ -42,6 +42,16 @@ type CustomerService interface {
 	CreateAPIToken(ctx context.Context, customerID int64) (string, error)
 }
 
+// SecretCache is implemented by stores that can hand out a customer's Jira
+// secret from memory, without a database round trip per webhook. Another
+// process may have rotated a cached secret away, so a delivery authenticated
+// with one carries its version in Event.SecretVersion, and the store's Append
+// refuses it with ECONFLICT unless that version is still current when the
+// event is committed; the caller then authenticates again with JiraSecret.
+type SecretCache interface {
+	CachedJiraSecret(customerKey string) (customerID int64, secret []byte, version string, ok bool)
+}
+
 type customerCtxKey struct{}
 
 // WithCustomer returns ctx carrying the customer a request was authenticated

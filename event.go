@@ -31,6 +31,10 @@ type Event struct {
 	Timestamp  time.Time
 	Body       []byte // raw body; nil once the raw retention has passed
 	Ignored    bool   // recorded but not projected
+	// SecretVersion is the version of a cached secret (SecretCache) the
+	// delivery was authenticated with; "" when it was checked against a
+	// secret read from the store for this request.
+	SecretVersion string
 }
 
 // Delivery is one row of the delivery log.
@@ -74,7 +78,9 @@ type EventLog interface {
 	// Append stores ev and its delivery row durably before returning. It
 	// returns OutcomeDuplicate (and stores only the delivery row) if a
 	// delivery with the same DedupKey is already in the customer's log.
-	// Failures of the store are EUNAVAILABLE.
+	// ECONFLICT if ev.SecretVersion is set and no longer the customer's
+	// current secret (nothing is stored). Failures of the store are
+	// EUNAVAILABLE.
 	Append(ctx context.Context, ev *Event, size int) (Outcome, error)
 	// Quarantine stores a body that could not be accepted, with the reason.
 	Quarantine(ctx context.Context, customerID int64, d Delivery, body []byte) error

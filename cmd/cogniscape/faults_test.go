@@ -137,7 +137,9 @@ func TestStoreFailureUnderLoadRecovers(t *testing.T) {
 	}
 	// Keep the store failing until the server has answered 503 a few times,
 	// however long the trigger took to get the write lock on a busy machine.
-	waitFor(t, func() bool { return metricValue(t, p.url, `cogniscape_webhook_requests_total{outcome="unavailable"}`) >= 10 })
+	waitFor(t, func() bool {
+		return metricValue(t, p.url, `cogniscape_webhook_requests_total{outcome="unavailable"}`) >= 10
+	})
 	if _, err := raw.Exec(`DROP TRIGGER fail_appends`); err != nil {
 		t.Fatal(err)
 	}

@@ -333,6 +333,11 @@ func TestTenantCommandsWhileServing(t *testing.T) {
 	if status, _ := deliver(t, p.url, created.CustomerKey, body, map[string]string{jira.HeaderToken: created.JiraSecret}); status != 401 {
 		t.Fatalf("old secret as token after rotation: %d, want 401", status)
 	}
+	// Nor may it put a body into the quarantine.
+	broken := []byte("not json")
+	if status, _ := deliver(t, p.url, created.CustomerKey, broken, signed(broken, created.JiraSecret, "3")); status != 401 {
+		t.Fatalf("old secret with a broken body after rotation: %d, want 401", status)
+	}
 	if status, _ := deliver(t, p.url, created.CustomerKey, body, signed(body, rotated.JiraSecret, "2")); status != 200 {
 		t.Fatalf("new secret: %d, want 200", status)
 	}

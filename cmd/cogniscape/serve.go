@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -25,6 +28,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	tlsKey := fs.String("tls-key", getenv("COGNISCAPE_TLS_KEY"), "PEM private key file for --tls-cert (env COGNISCAPE_TLS_KEY)")
 	project := fs.Bool("projection", envBool(getenv, "COGNISCAPE_PROJECTION", true), "project events into the graph in this process; false makes an ingest-only server (env COGNISCAPE_PROJECTION)")
 	retention := fs.Duration("raw-retention", envDuration(getenv, "COGNISCAPE_RAW_RETENTION", 7*24*time.Hour), "how long raw webhook bodies are kept after projection; 0 drops them at once (env COGNISCAPE_RAW_RETENTION)")
+	debugAddr := fs.String("debug-addr", getenv("COGNISCAPE_DEBUG_ADDR"), "listen address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty. Keep it on loopback: profiles reveal memory (env COGNISCAPE_DEBUG_ADDR)")
 	demo := fs.Bool("demo", false, "start with a demo customer filled with 90 days of simulated Jira activity")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -65,6 +69,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return fmt.Errorf("listen: %w", err)
 	}
 	logger.Info("serving", "url", srv.URL(), "data", c.data)
+	if *debugAddr != "" {
+		stopDebug, err := serveDebug(*debugAddr, logger)
+		if err != nil {
+			return fmt.Errorf("debug listener: %w", err)
+		}
+		defer stopDebug()
+	}
 
 	workCtx, stopWork := context.WithCancel(context.Background())
 	var workers sync.WaitGroup
@@ -141,6 +152,25 @@ func sweepRawBodies(ctx context.Context, db cogniscape.Store, retention time.Dur
 		case <-t.C:
 		}
 	}
+}
+
+// serveDebug serves the Go profiler on its own listener, away from the
+// public routes, so that it is never exposed with the webhook URL.
+func serveDebug(addr string, logger *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	logger.Info("profiler listening", "addr", ln.Addr().String())
+	return func() { srv.Close() }, nil
 }
 
 func envDuration(getenv func(string) string, key string, def time.Duration) time.Duration {

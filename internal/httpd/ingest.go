@@ -20,6 +20,45 @@ var unauthorizedBody = map[string]string{"error": "unauthorized"}
 // request costs the same work as one for a known customer.
 var dummySecret = []byte("cogniscape-no-such-customer-0000000000000")
 
+// webhookCredential is what a request is authenticated against.
+type webhookCredential struct {
+	customerID int64
+	secret     []byte
+	version    string // of a cached secret; "" when read for this request
+	known      bool   // the customer key exists
+	cached     bool
+}
+
+// authenticates reports whether the request carries this credential's
+// secret. An unknown customer is checked against a dummy secret, so that it
+// costs the same as a known one, and always fails.
+func (c webhookCredential) authenticates(src WebhookSource, h http.Header, body []byte) bool {
+	secret := c.secret
+	if !c.known {
+		secret = dummySecret
+	}
+	return src.Authenticate(h, body, secret) && c.known
+}
+
+// webhookSecret returns the customer's Jira secret: from the store's cache
+// when it has one and fresh is false, otherwise read from the store. An
+// unknown key is not an error: the credential is then not known.
+func (s *Server) webhookSecret(r *http.Request, customerKey string, fresh bool) (webhookCredential, error) {
+	if cache, ok := s.Customers.(cogniscape.SecretCache); ok && !fresh {
+		if id, secret, version, ok := cache.CachedJiraSecret(customerKey); ok {
+			return webhookCredential{customerID: id, secret: secret, version: version, known: true, cached: true}, nil
+		}
+	}
+	id, secret, err := s.Customers.JiraSecret(r.Context(), customerKey)
+	switch {
+	case cogniscape.ErrorCode(err) == cogniscape.ENOTFOUND:
+		return webhookCredential{}, nil
+	case err != nil:
+		return webhookCredential{}, err
+	}
+	return webhookCredential{customerID: id, secret: secret, known: true}, nil
+}
+
 func (s *Server) handleJiraWebhook(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	outcome := s.ingest(w, r, s.Jira, start)
@@ -33,7 +72,7 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, src WebhookSourc
 		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "body too large"})
 		return "too_large"
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxBody))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, s.MaxBody), r.ContentLength)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -45,27 +84,47 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, src WebhookSourc
 	}
 
 	customerKey := r.PathValue("customerKey")
-	customerID, secret, err := s.Customers.JiraSecret(r.Context(), customerKey)
-	known := err == nil
-	if err != nil && cogniscape.ErrorCode(err) != cogniscape.ENOTFOUND {
+	cred, err := s.webhookSecret(r, customerKey, false)
+	if err != nil {
 		s.Logger.Error("read customer secret", "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "storage unavailable"})
 		return "unavailable"
 	}
-	if !known {
-		secret = dummySecret
+	if !cred.authenticates(src, r.Header, body) && cred.cached {
+		// The cached secret may predate a rotation to the one this
+		// request carries: decide on the database's.
+		if cred, err = s.webhookSecret(r, customerKey, true); err != nil {
+			s.Logger.Error("read customer secret", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "storage unavailable"})
+			return "unavailable"
+		}
 	}
-	if !src.Authenticate(r.Header, body, secret) || !known {
-		if known {
-			s.rejects.add(customerID, s.Now())
+	if !cred.authenticates(src, r.Header, body) {
+		if cred.known {
+			s.rejects.add(cred.customerID, s.Now())
 		}
 		writeJSON(w, http.StatusUnauthorized, unauthorizedBody)
 		return "rejected"
 	}
+	customerID := cred.customerID
 
 	identifier, retry := src.DeliveryID(r.Header)
 	received := s.Now().UTC()
 	env, err := src.Inspect(body)
+	if err != nil && cred.cached {
+		// Nothing checks a cached secret's version on the quarantine path:
+		// make sure it is current before keeping the body.
+		if cred, err = s.webhookSecret(r, customerKey, true); err != nil {
+			s.Logger.Error("read customer secret", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "storage unavailable"})
+			return "unavailable"
+		}
+		if !cred.authenticates(src, r.Header, body) {
+			writeJSON(w, http.StatusUnauthorized, unauthorizedBody)
+			return "rejected"
+		}
+		env, err = src.Inspect(body)
+	}
 	if err != nil {
 		d := cogniscape.Delivery{ReceivedAt: received, Event: env.Event, Identifier: identifier, Retry: retry, Size: len(body), Reason: err.Error()}
 		if qerr := s.Events.Quarantine(r.Context(), customerID, d, body); qerr != nil {
@@ -85,7 +144,21 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, src WebhookSourc
 	if ev.Timestamp.IsZero() {
 		ev.Timestamp = received
 	}
+	ev.SecretVersion = cred.version
 	outcome, err := s.Events.Append(r.Context(), ev, len(body))
+	if cogniscape.ErrorCode(err) == cogniscape.ECONFLICT && cred.cached {
+		// The cached secret was rotated away by another process after it
+		// authenticated this request: authenticate again on the current one.
+		if cred, err = s.webhookSecret(r, customerKey, true); err == nil {
+			if !cred.authenticates(src, r.Header, body) {
+				s.rejects.add(customerID, s.Now())
+				writeJSON(w, http.StatusUnauthorized, unauthorizedBody)
+				return "rejected"
+			}
+			ev.SecretVersion = ""
+			outcome, err = s.Events.Append(r.Context(), ev, len(body))
+		}
+	}
 	if err != nil {
 		// 503 makes Jira Cloud retry later; nothing was acknowledged.
 		s.Logger.Error("append event", "err", err)
@@ -107,4 +180,18 @@ func dedupKey(site, identifier string, body []byte) string {
 	}
 	sum := sha256.Sum256(body)
 	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// readBody reads a request body of the declared length in one allocation
+// (net/http stops the body at Content-Length), or of unknown length with
+// io.ReadAll.
+func readBody(body io.Reader, contentLength int64) ([]byte, error) {
+	if contentLength <= 0 {
+		return io.ReadAll(body)
+	}
+	buf := make([]byte, contentLength)
+	if _, err := io.ReadFull(body, buf); err != nil {
+		return nil, err
+	}
+	return buf, nil
 }

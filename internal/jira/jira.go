@@ -156,6 +156,30 @@ type envelope struct {
 // ErrNotWebhook, for a body that is not a JSON object with a string
 // webhookEvent.
 func Inspect(body []byte) (cogniscape.Envelope, error) {
+	s, ok := scanEnvelope(body)
+	if !ok {
+		return inspectJSON(body)
+	}
+	if !s.hasEvent || len(s.event) == 0 {
+		return cogniscape.Envelope{}, reasonf("body has no webhookEvent")
+	}
+	event := string(s.event)
+	env := cogniscape.Envelope{Event: event, Ignored: !Processed(event)}
+	if ms, ok := envelopeMillis(s.timestamp); ok {
+		env.Timestamp = time.UnixMilli(ms).UTC()
+	}
+	for _, self := range s.selves {
+		if site := SiteOf(string(self)); site != "" {
+			env.Site = site
+			break
+		}
+	}
+	return env, nil
+}
+
+// inspectJSON is Inspect by encoding/json: for bodies the scanner does not
+// handle, and to word the reason a body is refused.
+func inspectJSON(body []byte) (cogniscape.Envelope, error) {
 	var e envelope
 	if err := json.Unmarshal(body, &e); err != nil {
 		var syn *json.SyntaxError

@@ -75,18 +75,19 @@ func (db *DB) CustomerByKey(ctx context.Context, key string) (*cogniscape.Custom
 }
 
 type cachedSecret struct {
+	id            int64
 	sealed, plain []byte
 }
 
-// JiraSecret returns the customer's current webhook secret. The sealed value
-// is read from the database on every call, so a rotation by another process
-// takes effect on the next request; only the decryption is cached, keyed by
-// the ciphertext it came from.
+// JiraSecret returns the customer's current webhook secret, read from the
+// database on every call, and refreshes the cache CachedJiraSecret answers
+// from.
 func (db *DB) JiraSecret(ctx context.Context, customerKey string) (int64, []byte, error) {
 	var id int64
 	var sealed []byte
 	err := db.queryRow(ctx, `SELECT id, secret_enc FROM customers WHERE key = ?`, customerKey).Scan(&id, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
+		db.secretCache.Delete(customerKey)
 		return 0, nil, cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
 	}
 	if err != nil {
@@ -101,8 +102,22 @@ func (db *DB) JiraSecret(ctx context.Context, customerKey string) (int64, []byte
 	if err != nil {
 		return 0, nil, &cogniscape.Error{Code: cogniscape.EINTERNAL, Message: "cannot decrypt customer secret", Err: err}
 	}
-	db.secretCache.Store(customerKey, cachedSecret{sealed: sealed, plain: plain})
+	db.secretCache.Store(customerKey, cachedSecret{id: id, sealed: sealed, plain: plain})
 	return id, plain, nil
+}
+
+// CachedJiraSecret returns the secret JiraSecret last read for the customer.
+// Its version is the sealed value, which a fresh random nonce makes unique
+// to each rotation; Append checks it against the database in the
+// transaction that stores the event (cogniscape.SecretCache). Only keys
+// found in the database are cached, so unknown keys cannot grow the cache.
+func (db *DB) CachedJiraSecret(customerKey string) (int64, []byte, string, bool) {
+	v, ok := db.secretCache.Load(customerKey)
+	if !ok {
+		return 0, nil, "", false
+	}
+	c := v.(cachedSecret)
+	return c.id, c.plain, string(c.sealed), true
 }
 
 // RotateJiraSecret replaces the customer's webhook secret and returns the new one.
@@ -119,6 +134,9 @@ func (db *DB) RotateJiraSecret(ctx context.Context, customerKey string) (string,
 		}
 		return nil
 	})
+	// Forget the old secret here at once; other processes' caches learn of
+	// the rotation when an append with the old secret's version is refused.
+	db.secretCache.Delete(customerKey)
 	if err != nil {
 		return "", err
 	}

@@ -12,10 +12,15 @@ import (
 var _ cogniscape.EventLog = (*DB)(nil)
 
 // Append stores ev and its delivery row in the next group commit and returns
-// once that commit is on disk.
+// once that commit is on disk. A delivery authenticated with a cached secret
+// is stored only if that secret is still current (cogniscape.SecretCache).
 func (db *DB) Append(ctx context.Context, ev *cogniscape.Event, size int) (cogniscape.Outcome, error) {
 	var outcome cogniscape.Outcome
-	err := db.exec(ctx, func(tx *sql.Tx) error {
+	var check *secretCheck
+	if ev.SecretVersion != "" {
+		check = &secretCheck{customerID: ev.CustomerID, version: ev.SecretVersion}
+	}
+	err := db.execChecked(ctx, check, func(tx *sql.Tx) error {
 		outcome = cogniscape.OutcomeAccepted
 		if ev.Ignored {
 			outcome = cogniscape.OutcomeIgnored

@@ -204,16 +204,34 @@ func (db *DB) applyMigration(ctx context.Context, name string) error {
 	return tx.Commit()
 }
 
-// writeJob is one unit of work for the writer: fn runs inside a savepoint of a
-// shared transaction; done receives its error, or the commit's.
+// writeJob is one unit of work for the writer: fn runs in a shared
+// transaction; done receives its error, or the commit's.
 type writeJob struct {
 	fn   func(tx *sql.Tx) error
 	done chan error
+	// secret, when set, is the customer secret version the job's delivery
+	// was authenticated with: fn runs only if it is still current.
+	secret *secretCheck
 }
+
+type secretCheck struct {
+	customerID int64
+	version    string
+}
+
+// errStaleSecret refuses a delivery authenticated with a cached secret that
+// was rotated away before the delivery could be stored.
+var errStaleSecret = cogniscape.Errorf(cogniscape.ECONFLICT, "customer secret changed")
 
 // exec queues fn for the writer and waits until its transaction is durable.
 func (db *DB) exec(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	job := writeJob{fn: fn, done: make(chan error, 1)}
+	return db.execChecked(ctx, nil, fn)
+}
+
+// execChecked is exec for a job that runs only while check's secret
+// version is current; otherwise it fails with errStaleSecret.
+func (db *DB) execChecked(ctx context.Context, check *secretCheck, fn func(tx *sql.Tx) error) error {
+	job := writeJob{fn: fn, done: make(chan error, 1), secret: check}
 	select {
 	case db.jobs <- job:
 	case <-db.stop:
@@ -354,7 +372,32 @@ func (db *DB) tryTogether(jobs []writeJob) (errs []error, ok bool) {
 		}
 		return errs, false
 	}
+	// Secret versions are checked under the write lock, in the transaction
+	// that stores the deliveries, once per customer in the batch: a rotation
+	// committed by any process before this point refuses what the old secret
+	// authenticated.
+	var current map[int64]string
 	for i, j := range jobs {
+		if j.secret != nil {
+			if current == nil {
+				current = map[int64]string{}
+			}
+			v, seen := current[j.secret.customerID]
+			if !seen {
+				var sealed []byte
+				if err := db.txQueryRow(ctx, tx, `SELECT secret_enc FROM customers WHERE id = ?`, j.secret.customerID).Scan(&sealed); err != nil && !errors.Is(err, sql.ErrNoRows) {
+					errs[i] = err
+					tx.Rollback()
+					return errs, false
+				}
+				v = string(sealed)
+				current[j.secret.customerID] = v
+			}
+			if v != j.secret.version {
+				errs[i] = errStaleSecret
+				continue
+			}
+		}
 		if errs[i] = j.fn(tx); errs[i] != nil {
 			tx.Rollback()
 			return errs, false
