@@ -34,22 +34,37 @@ type Projector struct {
 	CatchUpBatchSize int
 	// Poll is how often to look for work without a Notify (other processes,
 	// missed wake-ups).
-	Poll   time.Duration
-	Logger *slog.Logger
+	Poll time.Duration
+	// BurstRate is the webhook rate (Notify calls per second) above which
+	// projection yields to acknowledgement: it then works at most a tenth of
+	// the time, and catches up at full speed once the burst is over. Jira
+	// sends bursts (bulk edits, imports, sprint closes); acknowledging them
+	// quickly is what keeps Jira from retrying and disabling the webhook,
+	// while the graph may trail by seconds. Zero disables yielding.
+	BurstRate float64
+	Logger    *slog.Logger
 
 	wake       chan struct{}
 	applied    atomic.Int64
 	lastNotify atomic.Int64 // Unix nanoseconds of the last Notify
+	notifies   atomic.Int64
+
+	// The rate window, read and moved by the projecting goroutine only.
+	windowStart    time.Time
+	windowNotifies int64
+	rate           float64
 }
 
 // New returns a projector with defaults.
 func New(store cogniscape.ProjectionStore, decode Decoder, logger *slog.Logger) *Projector {
-	return &Projector{Store: store, Decode: decode, BatchSize: 128, CatchUpBatchSize: 2000, Poll: time.Second, Logger: logger, wake: make(chan struct{}, 1)}
+	return &Projector{Store: store, Decode: decode, BatchSize: 128, CatchUpBatchSize: 2000, Poll: time.Second, BurstRate: 200,
+		Logger: logger, wake: make(chan struct{}, 1)}
 }
 
 // Notify tells the projector that new events may be waiting. It never blocks,
 // so the acknowledgement path can call it freely.
 func (p *Projector) Notify() {
+	p.notifies.Add(1)
 	p.lastNotify.Store(time.Now().UnixNano())
 	select {
 	case p.wake <- struct{}{}:
@@ -117,6 +132,7 @@ func (p *Projector) projectCustomer(ctx context.Context, customerID int64) (int,
 	muts := p.normalize(events)
 	total := 0
 	for len(events) > 0 {
+		started := time.Now()
 		from, through := events[0].Checkpoint, events[len(events)-1].ID
 		applied := make(chan error, 1)
 		go func() { applied <- p.Store.ApplyBatch(ctx, customerID, from, through, muts) }()
@@ -144,8 +160,42 @@ func (p *Projector) projectCustomer(ctx context.Context, customerID int64) (int,
 			return total, readErr
 		}
 		events, muts = next, nextMuts
+		if len(events) > 0 {
+			p.yield(ctx, time.Since(started))
+		}
 	}
 	return total, nil
+}
+
+// yield pauses after a batch that took worked while a burst of webhooks
+// arrives, so that projection takes at most a tenth of the time.
+func (p *Projector) yield(ctx context.Context, worked time.Duration) {
+	if p.BurstRate <= 0 || p.webhookRate() < p.BurstRate {
+		return
+	}
+	t := time.NewTimer(min(9*worked, time.Second))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// webhookRate estimates Notify calls per second over the last second or so.
+func (p *Projector) webhookRate() float64 {
+	now, n := time.Now(), p.notifies.Load()
+	if p.windowStart.IsZero() {
+		p.windowStart, p.windowNotifies = now, n
+		return 0
+	}
+	if elapsed := now.Sub(p.windowStart); elapsed >= 250*time.Millisecond {
+		p.rate = float64(n-p.windowNotifies) / elapsed.Seconds()
+		p.windowStart, p.windowNotifies = now, n
+	}
+	if !p.ingesting() {
+		p.rate = 0
+	}
+	return p.rate
 }
 
 // normalize turns events into mutations. It is pure CPU work, spread over
