@@ -3,6 +3,7 @@ package httpd
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -168,9 +169,23 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, src WebhookSourc
 	if outcome == cogniscape.OutcomeAccepted && s.Appended != nil {
 		s.Appended()
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": string(outcome)})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	w.Write(statusBodies[outcome])
 	return string(outcome)
 }
+
+// statusBodies are the 200 answers, encoded once: every acknowledgement
+// sends one.
+var statusBodies = func() map[cogniscape.Outcome][]byte {
+	m := map[cogniscape.Outcome][]byte{}
+	for _, o := range []cogniscape.Outcome{cogniscape.OutcomeAccepted, cogniscape.OutcomeDuplicate, cogniscape.OutcomeIgnored} {
+		b, _ := json.Marshal(map[string]string{"status": string(o)})
+		m[o] = append(b, '\n')
+	}
+	return m
+}()
 
 // dedupKey identifies a delivery across retries: Jira Cloud's identifier is
 // unique within a site and repeated on retries; without one, the body itself.
