@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -164,11 +165,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	start = time.Now()
 	replay := exec.CommandContext(ctx, self, "replay", "--data", data)
 	replay.Stderr = stderr
-	if out, err = replay.Output(); err != nil {
+	if res.RSSReplay, err = runSampled(replay); err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
 	res.ReplaySeconds = time.Since(start).Seconds()
-	res.RSSReplay = maxRSS(replay.ProcessState)
 	logf("replayed in %.1f s", res.ReplaySeconds)
 
 	// 5. Queries on the full graph.
@@ -357,20 +357,51 @@ func startChild(ctx context.Context, self string, env []string, args ...string) 
 }
 
 // stop ends the child with SIGTERM and returns its peak resident memory.
+// stop ends the child and returns its peak resident memory.
 func (c *child) stop() int64 {
+	peak := peakRSS(c.cmd.Process.Pid)
 	c.cmd.Process.Signal(syscall.SIGTERM)
 	c.cmd.Wait()
-	return maxRSS(c.cmd.ProcessState)
+	return peak
 }
 
-func maxRSS(ps *os.ProcessState) int64 {
-	if ps == nil {
+// peakRSS reads a live process's resident-memory high-water mark (VmHWM).
+// The rusage of a finished child would not do: os/exec starts children with
+// vfork, and Linux carries the parent's peak (this command holds the whole
+// delivery pool) into the child's at exec, so every child would report at
+// least the parent's size.
+func peakRSS(pid int) int64 {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
 		return 0
 	}
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		return ru.Maxrss * 1024 // Linux reports KiB
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
 	}
 	return 0
+}
+
+// runSampled runs cmd to completion, sampling its peak resident memory
+// while it runs (see peakRSS).
+func runSampled(cmd *exec.Cmd) (peak int64, err error) {
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case err := <-done:
+			return peak, err
+		case <-t.C:
+			peak = max(peak, peakRSS(cmd.Process.Pid))
+		}
+	}
 }
 
 func lag(ctx context.Context, base string) int64 {
