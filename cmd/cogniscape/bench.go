@@ -298,7 +298,7 @@ func (r benchResult) write(w io.Writer) {
 		r.CPUs, runtime.GOOS, runtime.GOARCH, runtime.Version(), r.Events, r.MeanBody, r.Concurrency)
 	fmt.Fprintf(w, "| measure | result |\n|---|---|\n")
 	fmt.Fprintf(w, "| bare net/http + HMAC ceiling (%d deliveries) | %.0f req/s, p50 %s, p99 %s |\n", r.Bare.Acked, r.Bare.PerSec, r.Bare.P50.Round(time.Microsecond), r.Bare.P99.Round(time.Microsecond))
-	fmt.Fprintf(w, "| Cogniscape durable acknowledgements, projecting meanwhile (%d) | %.0f events/s, p50 %s, p99 %s, lost %d |\n", r.Cogniscape.Acked, r.Cogniscape.PerSec, r.Cogniscape.P50.Round(time.Microsecond), r.Cogniscape.P99.Round(time.Microsecond), r.Cogniscape.Lost)
+	fmt.Fprintf(w, "| Cogniscape durable acknowledgements, projection on (%d) | %.0f events/s, p50 %s, p99 %s, lost %d |\n", r.Cogniscape.Acked, r.Cogniscape.PerSec, r.Cogniscape.P50.Round(time.Microsecond), r.Cogniscape.P99.Round(time.Microsecond), r.Cogniscape.Lost)
 	fmt.Fprintf(w, "| **ratio to the ceiling** (goal ≥ 0.5) | **%.2f** |\n", r.Ratio)
 	fmt.Fprintf(w, "| events not yet projected when that burst ended; time to catch up | %d; %.1f s |\n", r.BurstLag, r.CatchUpSeconds)
 	if r.Bulk.Acked > 0 {
