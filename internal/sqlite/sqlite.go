@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cogniscape/cogniscape"
@@ -33,6 +34,16 @@ const FileName = "cogniscape.db"
 
 // maxBatch bounds how many queued writes share one transaction.
 const maxBatch = 512
+
+// The WAL starts over once it holds walRestartFrames pages (64 MiB) and the
+// background checkpointer has left at most walRestartBacklog (8 MiB) for the
+// writer to copy; after a longer stall it is truncated back to walSizeLimit
+// when it starts over.
+const (
+	walRestartFrames  = 16384
+	walRestartBacklog = 2048
+	walSizeLimit      = 128 << 20
+)
 
 // DB is the SQLite store. It implements cogniscape.CustomerService and
 // cogniscape.EventLog.
@@ -58,11 +69,21 @@ type DB struct {
 	closeMu    sync.Once
 
 	secretCache sync.Map // customer key → cachedSecret
+
+	walFrames, walBacklog atomic.Int64 // as the checkpointer last saw them
+	walRestartFrames      int64        // walRestartFrames; tests lower it
+	checkpointEvery       time.Duration
 }
 
 // Open opens (creating it if needed) the database in dir, applies the
 // migrations and starts the writer. masterKey encrypts customer secrets.
 func Open(dir string, masterKey []byte) (*DB, error) {
+	return open(dir, masterKey, nil)
+}
+
+// open is Open with a hook that may adjust the store before its goroutines
+// start (tests).
+func open(dir string, masterKey []byte, configure func(*DB)) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -87,7 +108,7 @@ func Open(dir string, masterKey []byte) (*DB, error) {
 	// The writer never checkpoints: a checkpoint inside a commit would stall
 	// every acknowledgement waiting on it. A background goroutine does it
 	// instead, on its own connection, concurrently with the writer.
-	write, err := sql.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint(0)")
+	write, err := sql.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint(0)"+fmt.Sprintf("&_pragma=journal_size_limit(%d)", walSizeLimit))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -108,6 +129,7 @@ func Open(dir string, masterKey []byte) (*DB, error) {
 	db := &DB{
 		Path: path, Now: time.Now, RawRetention: 7 * 24 * time.Hour, write: write, read: read, box: box,
 		jobs: make(chan writeJob, 4096), background: make(chan writeJob), stop: make(chan struct{}), stopped: make(chan struct{}),
+		walRestartFrames: walRestartFrames, checkpointEvery: 500 * time.Millisecond,
 	}
 	db.writeStmts, db.readStmts = newStmtCache(write), newStmtCache(read)
 	if err := db.migrate(context.Background()); err != nil {
@@ -121,6 +143,9 @@ func Open(dir string, masterKey []byte) (*DB, error) {
 		return nil, err
 	}
 	db.ckpt.SetMaxOpenConns(1)
+	if configure != nil {
+		configure(db)
+	}
 	go db.runWriter()
 	go db.runCheckpointer()
 	return db, nil
@@ -281,6 +306,7 @@ func (db *DB) runWriter() {
 			}
 		}
 		db.commit(batch)
+		db.restartWAL()
 		// Under sustained webhook load the foreground queue never empties;
 		// let background work through now and then so projection keeps
 		// moving.
@@ -294,17 +320,36 @@ func (db *DB) runWriter() {
 	}
 }
 
+// restartWAL lets the WAL start over from its beginning once it has grown
+// past walRestartFrames. SQLite restarts the WAL only when a write
+// transaction begins with every frame already copied into the database,
+// which the background checkpointer never quite achieves while webhooks
+// keep the writer busy: the WAL then grows without bound, and every commit
+// extends the file. When the background checkpointer has nearly caught up,
+// the writer copies the short remainder itself, between two commits.
+func (db *DB) restartWAL() {
+	if db.walFrames.Load() < db.walRestartFrames || db.walBacklog.Load() > walRestartBacklog {
+		return
+	}
+	db.walFrames.Store(0) // until the checkpointer measures again
+	db.write.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+}
+
 // runCheckpointer copies the WAL into the database file every half second,
 // passively: it never waits for, nor blocks, the writer.
 func (db *DB) runCheckpointer() {
-	t := time.NewTicker(500 * time.Millisecond)
+	t := time.NewTicker(db.checkpointEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-db.stop:
 			return
 		case <-t.C:
-			db.ckpt.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			var busy, frames, backfilled int64
+			if err := db.ckpt.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &backfilled); err == nil {
+				db.walFrames.Store(frames)
+				db.walBacklog.Store(frames - backfilled)
+			}
 		}
 	}
 }
