@@ -32,7 +32,7 @@ func TestWALStaysBoundedUnderSustainedAppends(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := bytes.Repeat([]byte(`{"webhookEvent":"jira:issue_updated"} `), 180) // 7 KB
-	const events = 6000                                                           // about 60 MB through the WAL
+	const events = 6000                                                         // about 60 MB through the WAL
 	var next atomic.Int64
 	var peak atomic.Int64
 	stopWatch := make(chan struct{})
