@@ -38,6 +38,8 @@ func scanEnvelope(body []byte) (s envelopeScan, ok bool) {
 	}
 	ok = s.members(func(key []byte) bool {
 		switch {
+		case key == nil:
+			return false
 		case asciiFold(key, "webhookEvent"):
 			return s.stringOrNull(&s.event, &s.hasEvent)
 		case asciiFold(key, "timestamp"):
@@ -71,7 +73,7 @@ func (s *envelopeScan) members(field func(key []byte) bool) bool {
 	}
 	for {
 		s.skipSpace()
-		key, ok := s.plainKey()
+		key, ok := s.key()
 		if !ok {
 			return false
 		}
@@ -103,6 +105,9 @@ func (s *envelopeScan) selfObject(self *[]byte) bool {
 		return false
 	}
 	return s.members(func(key []byte) bool {
+		if key == nil {
+			return false
+		}
 		if asciiFold(key, "self") {
 			var present bool
 			var v []byte
@@ -144,22 +149,25 @@ func (s *envelopeScan) stringOrNull(v *[]byte, present *bool) bool {
 	return true
 }
 
-// plainKey scans an object key made of printable ASCII without escapes.
-func (s *envelopeScan) plainKey() ([]byte, bool) {
+// key scans an object key. It returns the key when it is printable ASCII
+// without escapes, and nil for any other valid key: encoding/json might
+// match those to a field by unescaping or Unicode case folding, so callers
+// that look for fields give up on them.
+func (s *envelopeScan) key() ([]byte, bool) {
 	if s.pos >= len(s.data) || s.data[s.pos] != '"' {
 		return nil, false
 	}
-	start := s.pos + 1
-	for i := start; i < len(s.data); i++ {
-		switch c := s.data[i]; {
-		case c == '"':
-			s.pos = i + 1
-			return s.data[start:i], true
-		case c < 0x20 || c >= 0x80 || c == '\\':
-			return nil, false
+	start := s.pos
+	if !s.str() {
+		return nil, false
+	}
+	key := s.data[start+1 : s.pos-1]
+	for _, c := range key { // str has refused control characters
+		if c >= 0x80 || c == '\\' {
+			return nil, true
 		}
 	}
-	return nil, false
+	return key, true
 }
 
 // value scans and validates any JSON value.
@@ -172,29 +180,7 @@ func (s *envelopeScan) value(depth int) bool {
 		return s.str()
 	case c == '{':
 		s.pos++
-		s.skipSpace()
-		if s.consume('}') {
-			return true
-		}
-		for {
-			s.skipSpace()
-			if s.pos >= len(s.data) || s.data[s.pos] != '"' || !s.str() {
-				return false
-			}
-			s.skipSpace()
-			if !s.consume(':') {
-				return false
-			}
-			s.skipSpace()
-			if !s.value(depth + 1) {
-				return false
-			}
-			s.skipSpace()
-			if s.consume(',') {
-				continue
-			}
-			return s.consume('}')
-		}
+		return s.members(func([]byte) bool { return s.value(depth + 1) })
 	case c == '[':
 		s.pos++
 		s.skipSpace()
