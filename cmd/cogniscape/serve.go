@@ -92,7 +92,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	workers.Go(func() { sweepRawBodies(workCtx, db, *retention, logger) })
 	if fillDemo != nil {
-		workers.Go(func() { fillDemo(workCtx, proj.Notify, logger) })
+		workers.Go(func() { fillDemo(workCtx, proj.Wake, logger) }) // no webhooks to yield to
 	}
 
 	<-ctx.Done()

@@ -61,11 +61,18 @@ func New(store cogniscape.ProjectionStore, decode Decoder, logger *slog.Logger) 
 		Logger: logger, wake: make(chan struct{}, 1)}
 }
 
-// Notify tells the projector that new events may be waiting. It never blocks,
+// Notify tells the projector that a webhook was appended. It never blocks,
 // so the acknowledgement path can call it freely.
 func (p *Projector) Notify() {
 	p.notifies.Add(1)
 	p.lastNotify.Store(time.Now().UnixNano())
+	p.Wake()
+}
+
+// Wake tells the projector that new events may be waiting, without counting
+// them as webhook traffic to yield to (a bulk load of the projector's own
+// process, say).
+func (p *Projector) Wake() {
 	select {
 	case p.wake <- struct{}{}:
 	default:
