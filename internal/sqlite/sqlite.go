@@ -275,6 +275,7 @@ func (db *DB) runWriter() {
 	runBackground := func(j writeJob) {
 		start := time.Now()
 		db.commit([]writeJob{j})
+		db.restartWAL() // projection catching up keeps the writer busy too
 		// While webhooks keep the writer busy, background work gets at most
 		// a quarter of its time.
 		nextBackground = time.Now().Add(3 * time.Since(start))
