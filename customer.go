@@ -26,6 +26,10 @@ type Credentials struct {
 type CustomerService interface {
 	// CreateCustomer creates a customer with fresh credentials.
 	CreateCustomer(ctx context.Context, name string) (*Customer, Credentials, error)
+	// CreateFirstCustomer is CreateCustomer on a store without customers:
+	// it returns a nil customer if one exists. Several processes or replicas
+	// starting on one empty database create one customer between them.
+	CreateFirstCustomer(ctx context.Context, name string) (*Customer, Credentials, error)
 	// Customers lists all customers, oldest first.
 	Customers(ctx context.Context) ([]Customer, error)
 	// CustomerByKey returns ENOTFOUND for an unknown key.

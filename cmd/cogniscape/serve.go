@@ -113,13 +113,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 // its credentials once to the terminal (never to the log), so that one
 // command is enough to try Cogniscape.
 func firstStart(ctx context.Context, c *common, db cogniscape.Store, stdout io.Writer) error {
-	existing, err := db.Customers(ctx)
-	if err != nil || len(existing) > 0 {
+	// Replicas starting together on one empty database create one customer.
+	cust, creds, err := db.CreateFirstCustomer(ctx, "Default")
+	if err != nil || cust == nil {
 		return err
-	}
-	cust, creds, err := db.CreateCustomer(ctx, "Default")
-	if err != nil {
-		return fmt.Errorf("create first customer: %w", err)
 	}
 	email := envOr(c.getenv, "COGNISCAPE_ADMIN_EMAIL", firstAdminEmail)
 	password, err := createFirstAdmin(ctx, db, cust.ID, email)

@@ -19,18 +19,56 @@ func (db *DB) CreateCustomer(ctx context.Context, name string) (*cogniscape.Cust
 	}
 	c := &cogniscape.Customer{Key: secret.NewCustomerKey(), Name: text(name), CreatedAt: db.Now().UTC().Truncate(1e6)}
 	creds := cogniscape.Credentials{JiraSecret: secret.NewJiraSecret(), APIToken: secret.NewAPIToken()}
-	// One statement: one implicit transaction.
-	err := db.pool.QueryRow(ctx, `WITH c AS (
+	if err := db.insertCustomer(ctx, db.pool, c, creds); err != nil {
+		return nil, cogniscape.Credentials{}, unavailable("create customer", err)
+	}
+	return c, creds, nil
+}
+
+// CreateFirstCustomer creates a customer if there is none. Replicas starting
+// on one empty database serialise on an advisory lock, so one of them
+// creates it and the others find it.
+func (db *DB) CreateFirstCustomer(ctx context.Context, name string) (*cogniscape.Customer, cogniscape.Credentials, error) {
+	if name == "" {
+		return nil, cogniscape.Credentials{}, cogniscape.Errorf(cogniscape.EINVALID, "customer name is required")
+	}
+	c := &cogniscape.Customer{Key: secret.NewCustomerKey(), Name: text(name), CreatedAt: db.Now().UTC().Truncate(1e6)}
+	creds := cogniscape.Credentials{JiraSecret: secret.NewJiraSecret(), APIToken: secret.NewAPIToken()}
+	created := false
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey(lockNamespace("first-customer", db.schema), 0)); err != nil {
+			return err
+		}
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM customers)`).Scan(&exists); err != nil || exists {
+			return err
+		}
+		created = true
+		return db.insertCustomer(ctx, tx, c, creds)
+	})
+	if err != nil {
+		return nil, cogniscape.Credentials{}, unavailable("create first customer", err)
+	}
+	if !created {
+		return nil, cogniscape.Credentials{}, nil
+	}
+	return c, creds, nil
+}
+
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// insertCustomer stores c with its credentials in one statement (one
+// implicit transaction when q is the pool).
+func (db *DB) insertCustomer(ctx context.Context, q rowQuerier, c *cogniscape.Customer, creds cogniscape.Credentials) error {
+	return q.QueryRow(ctx, `WITH c AS (
 			INSERT INTO customers (key, name, created_at, secret_enc, secret_rotated_at) VALUES ($1, $2, $3, $4, $3) RETURNING id
 		), t AS (
 			INSERT INTO api_tokens (customer_id, hash, created_at) SELECT id, $5, $3 FROM c
 		)
 		SELECT id FROM c`,
 		c.Key, c.Name, ms(c.CreatedAt), db.box.Seal([]byte(creds.JiraSecret), c.Key), secret.HashToken(creds.APIToken)).Scan(&c.ID)
-	if err != nil {
-		return nil, cogniscape.Credentials{}, unavailable("create customer", err)
-	}
-	return c, creds, nil
 }
 
 // Customers lists all customers, oldest first.

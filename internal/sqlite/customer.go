@@ -17,25 +17,56 @@ func (db *DB) CreateCustomer(ctx context.Context, name string) (*cogniscape.Cust
 	if name == "" {
 		return nil, cogniscape.Credentials{}, cogniscape.Errorf(cogniscape.EINVALID, "customer name is required")
 	}
-	c := &cogniscape.Customer{Key: secret.NewCustomerKey(), Name: name, CreatedAt: db.Now().UTC().Truncate(1e6)}
-	creds := cogniscape.Credentials{JiraSecret: secret.NewJiraSecret(), APIToken: secret.NewAPIToken()}
-	err := db.exec(ctx, func(tx *sql.Tx) error {
-		res, err := db.txExec(ctx, tx, `INSERT INTO customers (key, name, created_at, secret_enc, secret_rotated_at) VALUES (?, ?, ?, ?, ?)`,
-			c.Key, c.Name, ms(c.CreatedAt), db.box.Seal([]byte(creds.JiraSecret), c.Key), ms(c.CreatedAt))
-		if err != nil {
-			return err
-		}
-		if c.ID, err = res.LastInsertId(); err != nil {
-			return err
-		}
-		_, err = db.txExec(ctx, tx, `INSERT INTO api_tokens (customer_id, hash, created_at) VALUES (?, ?, ?)`,
-			c.ID, secret.HashToken(creds.APIToken), ms(c.CreatedAt))
-		return err
-	})
-	if err != nil {
+	c, creds := db.newCustomer(name)
+	if err := db.exec(ctx, func(tx *sql.Tx) error { return db.insertCustomer(ctx, tx, c, creds) }); err != nil {
 		return nil, cogniscape.Credentials{}, unavailable("create customer", err)
 	}
 	return c, creds, nil
+}
+
+// CreateFirstCustomer creates a customer if there is none. The check and the
+// insert share a transaction that holds the database's write lock, so
+// another process doing the same waits and then finds the customer.
+func (db *DB) CreateFirstCustomer(ctx context.Context, name string) (*cogniscape.Customer, cogniscape.Credentials, error) {
+	if name == "" {
+		return nil, cogniscape.Credentials{}, cogniscape.Errorf(cogniscape.EINVALID, "customer name is required")
+	}
+	c, creds := db.newCustomer(name)
+	created := false
+	err := db.exec(ctx, func(tx *sql.Tx) error {
+		var exists bool
+		if err := db.txQueryRow(ctx, tx, `SELECT EXISTS (SELECT 1 FROM customers)`).Scan(&exists); err != nil || exists {
+			return err
+		}
+		created = true
+		return db.insertCustomer(ctx, tx, c, creds)
+	})
+	if err != nil {
+		return nil, cogniscape.Credentials{}, unavailable("create first customer", err)
+	}
+	if !created {
+		return nil, cogniscape.Credentials{}, nil
+	}
+	return c, creds, nil
+}
+
+func (db *DB) newCustomer(name string) (*cogniscape.Customer, cogniscape.Credentials) {
+	return &cogniscape.Customer{Key: secret.NewCustomerKey(), Name: name, CreatedAt: db.Now().UTC().Truncate(1e6)},
+		cogniscape.Credentials{JiraSecret: secret.NewJiraSecret(), APIToken: secret.NewAPIToken()}
+}
+
+func (db *DB) insertCustomer(ctx context.Context, tx *sql.Tx, c *cogniscape.Customer, creds cogniscape.Credentials) error {
+	res, err := db.txExec(ctx, tx, `INSERT INTO customers (key, name, created_at, secret_enc, secret_rotated_at) VALUES (?, ?, ?, ?, ?)`,
+		c.Key, c.Name, ms(c.CreatedAt), db.box.Seal([]byte(creds.JiraSecret), c.Key), ms(c.CreatedAt))
+	if err != nil {
+		return err
+	}
+	if c.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	_, err = db.txExec(ctx, tx, `INSERT INTO api_tokens (customer_id, hash, created_at) VALUES (?, ?, ?)`,
+		c.ID, secret.HashToken(creds.APIToken), ms(c.CreatedAt))
+	return err
 }
 
 // Customers lists all customers, oldest first.

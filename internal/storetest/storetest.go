@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) cogniscape.Store) {
 		return s
 	}
 	t.Run("Customers", func(t *testing.T) { testCustomers(t, fresh(t)) })
+	t.Run("FirstCustomer", func(t *testing.T) { testFirstCustomer(t, fresh(t)) })
 	t.Run("EventLog", func(t *testing.T) { testEventLog(t, fresh(t)) })
 	t.Run("ConcurrentAppends", func(t *testing.T) { testConcurrentAppends(t, fresh(t)) })
 	t.Run("Quarantine", func(t *testing.T) { testQuarantine(t, fresh(t)) })
@@ -563,4 +564,46 @@ func idsOf(ns []*cogniscape.Node) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Callers racing to create the first customer of an empty store (replicas
+// starting together) create exactly one between them; later calls none.
+func testFirstCustomer(t *testing.T, s cogniscape.Store) {
+	ctx := context.Background()
+	const callers = 8
+	var wg sync.WaitGroup
+	got := make([]*cogniscape.Customer, callers)
+	creds := make([]cogniscape.Credentials, callers)
+	errs := make([]error, callers)
+	for i := range callers {
+		wg.Go(func() { got[i], creds[i], errs[i] = s.CreateFirstCustomer(ctx, "Default") })
+	}
+	wg.Wait()
+	var created []int
+	for i := range callers {
+		if errs[i] != nil {
+			t.Fatalf("CreateFirstCustomer: %v", errs[i])
+		}
+		if got[i] != nil {
+			created = append(created, i)
+		}
+	}
+	if len(created) != 1 {
+		t.Fatalf("%d of %d racing callers created a first customer, want exactly 1", len(created), callers)
+	}
+	first := got[created[0]]
+	if id, sec, err := s.JiraSecret(ctx, first.Key); err != nil || id != first.ID || string(sec) != creds[created[0]].JiraSecret {
+		t.Fatalf("first customer's secret: %d %q %v", id, sec, err)
+	}
+	if c, err := s.CustomerByAPIToken(ctx, creds[created[0]].APIToken); err != nil || c.ID != first.ID {
+		t.Fatalf("first customer's API token: %+v %v", c, err)
+	}
+	if c, _, err := s.CreateFirstCustomer(ctx, "Default"); err != nil || c != nil {
+		t.Fatalf("CreateFirstCustomer on a store with a customer = %+v, %v; want none", c, err)
+	}
+	if list := must(s.Customers(ctx))(t); len(list) != 1 {
+		t.Fatalf("%d customers, want 1", len(list))
+	}
+	_, _, err := s.CreateFirstCustomer(ctx, "")
+	wantCode(t, "CreateFirstCustomer without a name", err, cogniscape.EINVALID)
 }
