@@ -108,18 +108,19 @@ func (db *DB) CustomerByKey(ctx context.Context, key string) (*cogniscape.Custom
 }
 
 type cachedSecret struct {
+	id            int64
 	sealed, plain []byte
 }
 
-// JiraSecret returns the customer's current webhook secret. The sealed value
-// is read from the database on every call, so a rotation by any replica or
-// CLI takes effect on the next request everywhere; only the decryption is
-// cached, keyed by the ciphertext it came from.
+// JiraSecret returns the customer's current webhook secret, read from the
+// database on every call, and refreshes the cache CachedJiraSecret answers
+// from.
 func (db *DB) JiraSecret(ctx context.Context, customerKey string) (int64, []byte, error) {
 	var id int64
 	var sealed []byte
 	err := db.pool.QueryRow(ctx, `SELECT id, secret_enc FROM customers WHERE key = $1`, text(customerKey)).Scan(&id, &sealed)
 	if errors.Is(err, pgx.ErrNoRows) {
+		db.secretCache.Delete(customerKey)
 		return 0, nil, cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
 	}
 	if err != nil {
@@ -134,8 +135,22 @@ func (db *DB) JiraSecret(ctx context.Context, customerKey string) (int64, []byte
 	if err != nil {
 		return 0, nil, &cogniscape.Error{Code: cogniscape.EINTERNAL, Message: "cannot decrypt customer secret", Err: err}
 	}
-	db.secretCache.Store(customerKey, cachedSecret{sealed: sealed, plain: plain})
+	db.secretCache.Store(customerKey, cachedSecret{id: id, sealed: sealed, plain: plain})
 	return id, plain, nil
+}
+
+// CachedJiraSecret returns the secret JiraSecret last read for the customer
+// on this replica. Its version is the sealed value, unique to each rotation;
+// the append statement stores a delivery only if it is still the customer's
+// (cogniscape.SecretCache), so a rotation on any replica refuses the old
+// secret everywhere on the next request.
+func (db *DB) CachedJiraSecret(customerKey string) (int64, []byte, string, bool) {
+	v, ok := db.secretCache.Load(customerKey)
+	if !ok {
+		return 0, nil, "", false
+	}
+	c := v.(cachedSecret)
+	return c.id, c.plain, string(c.sealed), true
 }
 
 // RotateJiraSecret replaces the customer's webhook secret and returns the new one.
@@ -143,6 +158,9 @@ func (db *DB) RotateJiraSecret(ctx context.Context, customerKey string) (string,
 	s := secret.NewJiraSecret()
 	tag, err := db.pool.Exec(ctx, `UPDATE customers SET secret_enc = $1, secret_rotated_at = $2 WHERE key = $3`,
 		db.box.Seal([]byte(s), customerKey), ms(db.Now()), text(customerKey))
+	// Forget the old secret here at once; other replicas' caches learn of
+	// the rotation when an append with the old secret's version is refused.
+	db.secretCache.Delete(customerKey)
 	if err != nil {
 		return "", unavailable("rotate secret", err)
 	}

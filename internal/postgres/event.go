@@ -21,11 +21,18 @@ type appendJob struct {
 	size    int
 	outcome cogniscape.Outcome
 	eventID int64
+	stale   bool // refused: authenticated with a secret rotated away
 	done    chan error
 }
 
+// errStaleSecret refuses a delivery authenticated with a cached secret that
+// was rotated away before the delivery could be stored.
+var errStaleSecret = cogniscape.Errorf(cogniscape.ECONFLICT, "customer secret changed")
+
 // Append stores ev and its delivery row in the next shared transaction and
-// returns once that transaction has committed.
+// returns once that transaction has committed. A delivery authenticated with
+// a cached secret is stored only if that secret is still current
+// (cogniscape.SecretCache).
 func (db *DB) Append(ctx context.Context, ev *cogniscape.Event, size int) (cogniscape.Outcome, error) {
 	job := &appendJob{ev: ev, size: size, done: make(chan error, 1)}
 	select {
@@ -94,20 +101,30 @@ func (db *DB) runWriter() {
 // appendSQL inserts one event unless the customer's log has its dedup key,
 // and records the delivery with the outcome. The NOT EXISTS test keeps
 // duplicates from using up log positions; ON CONFLICT is the guarantee.
-const appendSQL = `WITH ins AS (
+// A delivery authenticated with a cached secret ($14, its sealed value) is
+// stored only if that is still the customer's secret; otherwise the
+// statement stores nothing and answers 'stale'.
+const appendSQL = `WITH ok AS (
+	SELECT $14::bytea IS NULL OR EXISTS (SELECT 1 FROM customers WHERE id = $1 AND secret_enc = $14::bytea) AS current
+), ins AS (
 	INSERT INTO events (customer_id, received_at, source, type, site, identifier, retry, dedup_key, ts, ignored, body)
 	SELECT $1::bigint, $2::bigint, $3::text, $4::text, $5::text, $6::text, $7::integer, $8::text, $9::bigint, $10::boolean, $11::bytea
-	WHERE NOT EXISTS (SELECT 1 FROM events WHERE customer_id = $1 AND dedup_key = $8)
+	WHERE (SELECT current FROM ok) AND NOT EXISTS (SELECT 1 FROM events WHERE customer_id = $1 AND dedup_key = $8)
 	ON CONFLICT (customer_id, dedup_key) DO NOTHING
 	RETURNING id
 ), ev AS (
 	SELECT id, $12::text AS outcome FROM ins
 	UNION ALL
 	SELECT id, 'duplicate' FROM events WHERE customer_id = $1 AND dedup_key = $8 AND NOT EXISTS (SELECT 1 FROM ins)
+		AND (SELECT current FROM ok)
+), del AS (
+	INSERT INTO deliveries (customer_id, received_at, event, outcome, identifier, retry, size, reason, event_id)
+	SELECT $1, $2, $4, ev.outcome, $6, $7, $13::integer, '', ev.id FROM ev
+	RETURNING outcome, event_id
 )
-INSERT INTO deliveries (customer_id, received_at, event, outcome, identifier, retry, size, reason, event_id)
-SELECT $1, $2, $4, ev.outcome, $6, $7, $13::integer, '', ev.id FROM ev
-RETURNING outcome, event_id`
+SELECT outcome, event_id FROM del
+UNION ALL
+SELECT 'stale', NULL FROM ok WHERE NOT current`
 
 // commitAppends runs a batch in one transaction: PostgreSQL runs a pipeline
 // ending in one Sync as one implicit transaction, so the whole batch costs
@@ -117,7 +134,11 @@ func (db *DB) commitAppends(batch []*appendJob) {
 	err := db.tryAppends(batch)
 	if err == nil {
 		for _, j := range batch {
-			j.done <- nil
+			if j.stale {
+				j.done <- errStaleSecret
+			} else {
+				j.done <- nil
+			}
 		}
 		return
 	}
@@ -156,8 +177,12 @@ func (db *DB) tryAppends(batch []*appendJob) error {
 		if ev.Ignored {
 			outcome = cogniscape.OutcomeIgnored
 		}
+		var version []byte // NULL: authenticated on a secret read for this request
+		if ev.SecretVersion != "" {
+			version = []byte(ev.SecretVersion)
+		}
 		b.Queue(appendSQL, ev.CustomerID, ms(ev.ReceivedAt), text(ev.Source), text(ev.Type), text(ev.Site), text(ev.Identifier),
-			ev.Retry, text(ev.DedupKey), ms(ev.Timestamp), ev.Ignored, ev.Body, string(outcome), j.size)
+			ev.Retry, text(ev.DedupKey), ms(ev.Timestamp), ev.Ignored, ev.Body, string(outcome), j.size, version)
 	}
 	// Delivered when (and only if) the transaction commits.
 	b.Queue(`SELECT pg_notify($1, '')`, db.channel)
@@ -186,7 +211,7 @@ func (db *DB) tryAppends(batch []*appendJob) error {
 			}
 			return err
 		}
-		j.outcome = cogniscape.Outcome(outcome)
+		j.outcome, j.stale = cogniscape.Outcome(outcome), outcome == "stale"
 		if eventID != nil {
 			j.eventID = *eventID
 		}

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) cogniscape.Store) {
 	}
 	t.Run("Customers", func(t *testing.T) { testCustomers(t, fresh(t)) })
 	t.Run("FirstCustomer", func(t *testing.T) { testFirstCustomer(t, fresh(t)) })
+	t.Run("CachedSecretVersions", func(t *testing.T) { testCachedSecretVersions(t, fresh(t)) })
 	t.Run("EventLog", func(t *testing.T) { testEventLog(t, fresh(t)) })
 	t.Run("ConcurrentAppends", func(t *testing.T) { testConcurrentAppends(t, fresh(t)) })
 	t.Run("Quarantine", func(t *testing.T) { testQuarantine(t, fresh(t)) })
@@ -606,4 +607,75 @@ func testFirstCustomer(t *testing.T, s cogniscape.Store) {
 	}
 	_, _, err := s.CreateFirstCustomer(ctx, "")
 	wantCode(t, "CreateFirstCustomer without a name", err, cogniscape.EINVALID)
+}
+
+// A store that caches secrets (cogniscape.SecretCache) appends a delivery
+// authenticated with a cached secret only while that secret is current,
+// whoever rotated it; deliveries of other customers in the same group
+// commit are unaffected.
+func testCachedSecretVersions(t *testing.T, s cogniscape.Store) {
+	cache, ok := s.(cogniscape.SecretCache)
+	if !ok {
+		t.Skip("this store reads the secret on every request")
+	}
+	ctx := context.Background()
+	a, credsA, err := s.CreateCustomer(ctx, "A")
+	check(t, err)
+	b, _, err := s.CreateCustomer(ctx, "B")
+	check(t, err)
+	if _, _, _, ok := cache.CachedJiraSecret(a.Key); ok {
+		t.Fatal("a secret is cached before anything read it")
+	}
+	for _, c := range []*cogniscape.Customer{a, b} {
+		_, _, err := s.JiraSecret(ctx, c.Key)
+		check(t, err)
+	}
+	id, sec, versionA, ok := cache.CachedJiraSecret(a.Key)
+	if !ok || id != a.ID || string(sec) != credsA.JiraSecret || versionA == "" {
+		t.Fatalf("cached secret of A: %d %q %q %v", id, sec, versionA, ok)
+	}
+	_, _, versionB, _ := cache.CachedJiraSecret(b.Key)
+	event := func(c *cogniscape.Customer, version string, i int) *cogniscape.Event {
+		return &cogniscape.Event{CustomerID: c.ID, ReceivedAt: time.Now(), Source: "jira", Type: "jira:issue_updated",
+			DedupKey: fmt.Sprint("cached-", i), Timestamp: time.Now(), Body: []byte(`{}`), SecretVersion: version}
+	}
+	if _, err := s.Append(ctx, event(a, versionA, 0), 2); err != nil {
+		t.Fatalf("append with the current cached secret: %v", err)
+	}
+	must(s.RotateJiraSecret(ctx, a.Key))(t)
+	var wg sync.WaitGroup
+	errsA, errsB := make([]error, 10), make([]error, 10)
+	for i := range 10 {
+		wg.Go(func() { _, errsA[i] = s.Append(ctx, event(a, versionA, i+1), 2) })
+		wg.Go(func() { _, errsB[i] = s.Append(ctx, event(b, versionB, i+1), 2) })
+	}
+	wg.Wait()
+	for i := range 10 {
+		wantCode(t, "append with a rotated-away secret", errsA[i], cogniscape.ECONFLICT)
+		if errsB[i] != nil {
+			t.Fatalf("another customer's append failed beside a refused one: %v", errsB[i])
+		}
+	}
+	// A retry of a stored delivery with the old secret is refused too.
+	_, err = s.Append(ctx, event(a, versionA, 0), 2)
+	wantCode(t, "duplicate with a rotated-away secret", err, cogniscape.ECONFLICT)
+	if got := must(s.Deliveries(ctx, a.ID, cogniscape.DeliveryFilter{Limit: 100}))(t); len(got) != 1 {
+		t.Fatalf("A's delivery log holds %d rows, want only the one before the rotation", len(got))
+	}
+	if got := must(s.Deliveries(ctx, b.ID, cogniscape.DeliveryFilter{Limit: 100}))(t); len(got) != 10 {
+		t.Fatalf("B's delivery log holds %d rows, want 10", len(got))
+	}
+	// The fresh secret's version, and no version at all, are accepted.
+	_, _, err = s.JiraSecret(ctx, a.Key)
+	check(t, err)
+	_, _, versionA2, _ := cache.CachedJiraSecret(a.Key)
+	if versionA2 == versionA {
+		t.Fatal("the cache kept the old version after a fresh read")
+	}
+	if _, err := s.Append(ctx, event(a, versionA2, 20), 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, event(a, "", 21), 2); err != nil {
+		t.Fatal(err)
+	}
 }
