@@ -174,8 +174,9 @@ func (p *Projector) projectCustomer(ctx context.Context, customerID int64) (int,
 	return total, nil
 }
 
-// yield pauses after a batch that took worked while a burst of webhooks
-// arrives, so that projection takes at most a tenth of the time.
+// yield pauses for nine times worked (what the last batch took, at most a
+// second) while webhooks arrive in a burst, so that projection takes at most
+// a tenth of the time.
 func (p *Projector) yield(ctx context.Context, worked time.Duration) {
 	if p.BurstRate <= 0 || p.webhookRate() < p.BurstRate {
 		return
@@ -188,7 +189,8 @@ func (p *Projector) yield(ctx context.Context, worked time.Duration) {
 	}
 }
 
-// webhookRate estimates Notify calls per second over the last second or so.
+// webhookRate estimates Notify calls per second over the last quarter second
+// or more; zero once none arrived for a second.
 func (p *Projector) webhookRate() float64 {
 	now, n := time.Now(), p.notifies.Load()
 	if p.windowStart.IsZero() {
