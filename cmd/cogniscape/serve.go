@@ -8,8 +8,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,9 +30,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	tlsKey := fs.String("tls-key", getenv("COGNISCAPE_TLS_KEY"), "PEM private key file for --tls-cert (env COGNISCAPE_TLS_KEY)")
 	project := fs.Bool("projection", envBool(getenv, "COGNISCAPE_PROJECTION", true), "project events into the graph in this process; false makes an ingest-only server (env COGNISCAPE_PROJECTION)")
 	retention := fs.Duration("raw-retention", envDuration(getenv, "COGNISCAPE_RAW_RETENTION", 7*24*time.Hour), "how long raw webhook bodies are kept after projection; 0 drops them at once (env COGNISCAPE_RAW_RETENTION)")
+	trustedProxies := fs.String("trusted-proxies", getenv("COGNISCAPE_TRUSTED_PROXIES"), "comma-separated addresses or CIDR ranges of reverse proxies in front of Cogniscape whose X-Forwarded-For names the client, e.g. 127.0.0.1,::1; empty trusts none (env COGNISCAPE_TRUSTED_PROXIES)")
 	debugAddr := fs.String("debug-addr", getenv("COGNISCAPE_DEBUG_ADDR"), "listen address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty. Keep it on loopback: profiles reveal memory (env COGNISCAPE_DEBUG_ADDR)")
 	demo := fs.Bool("demo", false, "start with a demo customer filled with 90 days of simulated Jira activity")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	proxies, err := parseProxies(*trustedProxies)
+	if err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -64,7 +71,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		MCP:   (&mcp.Server{Graph: graph, Logger: logger}).Handler(),
 		Ready: db.Ping, Lag: db.ProjectionLag, LogSize: db.LogSize, Logger: logger,
 	}
-	wirePortal(srv, db, graph, c.publicURL, logger)
+	wirePortal(srv, db, graph, c.publicURL, logger).TrustedProxies = proxies
 	if err := srv.Open(); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
@@ -168,6 +175,33 @@ func serveDebug(addr string, logger *slog.Logger) (stop func(), err error) {
 	go srv.Serve(ln)
 	logger.Info("profiler listening", "addr", ln.Addr().String())
 	return func() { srv.Close() }, nil
+}
+
+// parseProxies reads --trusted-proxies: addresses and CIDR ranges,
+// separated by commas.
+func parseProxies(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if strings.Contains(item, "/") {
+			p, err := netip.ParsePrefix(item)
+			if err != nil {
+				return nil, fmt.Errorf("--trusted-proxies: %q is not an address or CIDR range", item)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(item)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is not an address or CIDR range", item)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 func envDuration(getenv func(string) string, key string, def time.Duration) time.Duration {

@@ -161,7 +161,7 @@ func (p *Portal) handleSignin(w http.ResponseWriter, r *http.Request) {
 	}
 	d.CSRF = c.Value
 	now := p.Now()
-	keys := []string{"a:" + email, "i:" + clientAddr(r)}
+	keys := []string{"a:" + email, "i:" + p.clientAddr(r)}
 	if wait := p.throttle.retryAfter(now, keys...); wait > 0 {
 		mins := int(math.Ceil(wait.Minutes()))
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
@@ -183,7 +183,7 @@ func (p *Portal) handleSignin(w http.ResponseWriter, r *http.Request) {
 		p.throttle.fail(now, keys...)
 		if user != nil {
 			p.Users.AppendAudit(r.Context(), &cogniscape.AuditEntry{CustomerID: user.CustomerID, UserID: user.ID, Email: user.Email,
-				Action: "signin.failed", Addr: clientAddr(r)})
+				Action: "signin.failed", Addr: p.clientAddr(r)})
 		}
 		d.Error = "The email address or the password is not right."
 		p.render(w, r, nil, http.StatusUnauthorized, "signin.html", "Sign in", "", d)
@@ -195,7 +195,7 @@ func (p *Portal) handleSignin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Users.AppendAudit(r.Context(), &cogniscape.AuditEntry{CustomerID: user.CustomerID, UserID: user.ID, Email: user.Email,
-		Action: "signin", Addr: clientAddr(r)})
+		Action: "signin", Addr: p.clientAddr(r)})
 	http.SetCookie(w, &http.Cookie{Name: signinCookie, Path: Prefix, MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: p.secureCookies(r)})
 	http.Redirect(w, r, d.Next, http.StatusSeeOther)
@@ -263,7 +263,7 @@ func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, s *cognis
 
 func (p *Portal) handlePassword(w http.ResponseWriter, r *http.Request, s *cogniscape.Session) error {
 	now := p.Now()
-	keys := []string{"a:" + s.User.Email, "i:" + clientAddr(r)}
+	keys := []string{"a:" + s.User.Email, "i:" + p.clientAddr(r)}
 	if wait := p.throttle.retryAfter(now, keys...); wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return p.renderAccount(w, r, s, http.StatusTooManyRequests, accountPage{Error: "Too many wrong passwords. Try again later."})

@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -55,6 +56,11 @@ type Portal struct {
 	// Rejected, if set, reports how many webhook requests of a customer failed
 	// authentication since a time, and when the last one came.
 	Rejected func(customerID int64, since time.Time) (int, time.Time)
+	// TrustedProxies are the reverse proxies in front of the portal whose
+	// X-Forwarded-For names the client (sign-in throttling per address and
+	// the audit log use it); empty trusts none, and every request counts as
+	// coming from its direct peer.
+	TrustedProxies []netip.Prefix
 	// SessionTTL is how long a sign-in lasts; 12 h if 0.
 	SessionTTL time.Duration
 	Logger     *slog.Logger
@@ -263,19 +269,47 @@ func (p *Portal) baseURL(r *http.Request) string {
 }
 
 // clientAddr is the client's IP address, for throttling and the audit log.
-func clientAddr(r *http.Request) string {
+// Behind a trusted reverse proxy it is the right-most address of
+// X-Forwarded-For that is not itself a trusted proxy: the left part of that
+// header is whatever the client chose to send, so it never counts.
+func (p *Portal) clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	addr, err := netip.ParseAddr(host)
+	if err != nil || !p.trusted(addr) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a malformed hop: trust nothing further left
+		}
+		addr = hop.Unmap()
+		if !p.trusted(addr) {
+			break
+		}
+	}
+	return addr.String()
+}
+
+func (p *Portal) trusted(addr netip.Addr) bool {
+	addr = addr.Unmap()
+	for _, proxy := range p.TrustedProxies {
+		if proxy.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // audit records an action of the session's user; a failure is logged, and
 // reported to the caller, who decides whether the action may go on.
 func (p *Portal) audit(ctx context.Context, r *http.Request, s *cogniscape.Session, action, detail string) error {
 	err := p.Users.AppendAudit(ctx, &cogniscape.AuditEntry{CustomerID: s.Customer.ID, UserID: s.User.ID, Email: s.User.Email,
-		Action: action, Detail: detail, Addr: clientAddr(r)})
+		Action: action, Detail: detail, Addr: p.clientAddr(r)})
 	if err != nil {
 		p.Logger.Error("audit", "action", action, "err", err)
 	}

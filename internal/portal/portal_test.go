@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -162,7 +163,9 @@ type client struct {
 	t    *testing.T
 	hc   *http.Client
 	base string
-	addr string // simulated client address, via X-Test-Addr is not possible; kept for clarity
+	// forwardedFor, if set, is sent as X-Forwarded-For, as a reverse proxy
+	// in front of the portal would.
+	forwardedFor string
 }
 
 func (e *env) client() *client {
@@ -180,6 +183,9 @@ type answer struct {
 
 func (c *client) do(req *http.Request) answer {
 	c.t.Helper()
+	if c.forwardedFor != "" {
+		req.Header.Set("X-Forwarded-For", c.forwardedFor)
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
@@ -628,6 +634,65 @@ func TestSignInThrottling(t *testing.T) {
 	}
 	wantStatus(t, "password change after failures", m.post("/portal/account/password",
 		url.Values{"csrf": {tok}, "current": {testPassword}, "new": {"a new password!"}, "confirm": {"a new password!"}}), http.StatusTooManyRequests)
+}
+
+// Behind a trusted reverse proxy, sign-in throttling is per client, not per
+// proxy: one guesser does not lock everybody out. An untrusted peer's
+// X-Forwarded-For counts for nothing, or a guesser could dodge the limit.
+func TestSignInThrottlingBehindAProxy(t *testing.T) {
+	e := newEnv(t)
+	from := func(addr string) *client {
+		c := e.client()
+		c.forwardedFor = addr
+		return c
+	}
+	guess := func(addr string) {
+		guesser := from(addr)
+		for i := 0; i < maxFailsPerAddr; i++ {
+			guesser.signIn(fmt.Sprintf("guess%d@b.example", i), "wrong password!")
+		}
+	}
+
+	// Not trusted: every request comes from the proxy's address, whatever it forwards.
+	guess("203.0.113.7")
+	wantStatus(t, "untrusted proxy: another forwarded client", from("198.51.100.9").signIn("member@a.example", testPassword), http.StatusTooManyRequests)
+	e.clock.add(throttleWindow + time.Second)
+
+	// Trusted: the forwarded client is the one throttled.
+	e.p.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	guess("203.0.113.7")
+	wantStatus(t, "the guesser", from("203.0.113.7").signIn("member@a.example", testPassword), http.StatusTooManyRequests)
+	wantStatus(t, "a spoofed left part does not help the guesser", from("192.0.2.1, 203.0.113.7").signIn("member@a.example", testPassword), http.StatusTooManyRequests)
+	wantStatus(t, "another client behind the same proxy", from("198.51.100.9").signIn("member@a.example", testPassword), http.StatusSeeOther)
+}
+
+func TestClientAddr(t *testing.T) {
+	p := &Portal{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32")}}
+	for _, tc := range []struct {
+		remote, xff, want string
+	}{
+		{"192.0.2.1:5000", "", "192.0.2.1"},
+		{"192.0.2.1:5000", "203.0.113.7", "192.0.2.1"}, // untrusted peer: header ignored
+		{"127.0.0.1:5000", "", "127.0.0.1"},
+		{"127.0.0.1:5000", "203.0.113.7", "203.0.113.7"},
+		{"127.0.0.1:5000", "6.6.6.6, 203.0.113.7", "203.0.113.7"},  // the client's own part is not believed
+		{"127.0.0.1:5000", "203.0.113.7, 10.1.2.3", "203.0.113.7"}, // through two trusted proxies
+		{"127.0.0.1:5000", "10.1.2.3, 10.4.5.6", "10.1.2.3"},       // all trusted: the left-most
+		{"127.0.0.1:5000", "garbage, 203.0.113.7", "203.0.113.7"},  // stops at the first untrusted
+		{"127.0.0.1:5000", "203.0.113.7, garbage", "127.0.0.1"},    // malformed right-most: the peer
+		{"127.0.0.1:5000", "2001:db8::1", "2001:db8::1"},           // IPv6 client
+		{"[::ffff:127.0.0.1]:5000", "203.0.113.7", "203.0.113.7"},  // IPv4-mapped peer
+		{"127.0.0.1:5000", "::ffff:203.0.113.7", "203.0.113.7"},    // IPv4-mapped hop
+	} {
+		r := httptest.NewRequest("GET", "/portal/", nil)
+		r.RemoteAddr = tc.remote
+		if tc.xff != "" {
+			r.Header.Set("X-Forwarded-For", tc.xff)
+		}
+		if got := p.clientAddr(r); got != tc.want {
+			t.Errorf("clientAddr(%s, X-Forwarded-For %q) = %s, want %s", tc.remote, tc.xff, got, tc.want)
+		}
+	}
 }
 
 func TestThrottleIsBounded(t *testing.T) {
