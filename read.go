@@ -61,8 +61,15 @@ type GraphReader interface {
 	EdgesFrom(ctx context.Context, customerID, node int64, rel string) ([]Edge, error)
 	// EdgesTo returns current relations into node.
 	EdgesTo(ctx context.Context, customerID, node int64, rel string) ([]Edge, error)
+	// NodesInto returns the nodes of kind with a current rel relation into
+	// any of dsts (the worklogs of a set of issues, say), in no particular
+	// order.
+	NodesInto(ctx context.Context, customerID int64, dsts []int64, rel string, kind Kind) ([]*Node, error)
 	// Changes returns the node's changelog, oldest first.
 	Changes(ctx context.Context, customerID, node int64) ([]ChangeRecord, error)
+	// ChangesOfNodes returns the changelog items of field (case-insensitive)
+	// of these nodes, oldest first.
+	ChangesOfNodes(ctx context.Context, customerID int64, nodes []int64, field string) ([]ChangeRecord, error)
 	// ChangesOfField returns the changelog items of field (case-insensitive)
 	// of all nodes, oldest first, at or after since.
 	ChangesOfField(ctx context.Context, customerID int64, field string, since time.Time) ([]ChangeRecord, error)

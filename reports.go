@@ -56,7 +56,24 @@ func (r Reader) SprintReport(ctx context.Context, customerID int64, id string, n
 		return nil, err
 	}
 	g := &graphCtx{r: r, ctx: ctx, customerID: customerID, site: sn.Key.Site}
-	var sourceIDs []int64 = []int64{sn.StoreID}
+	sourceIDs := []int64{sn.StoreID}
+	// Status histories and worklogs of all members in two reads, not two
+	// per issue.
+	var members, atEnd []int64
+	for _, im := range m {
+		members = append(members, im.node.StoreID)
+		if im.atEnd {
+			atEnd = append(atEnd, im.node.StoreID)
+		}
+	}
+	statusChanges, err := r.Store.ChangesOfNodes(ctx, customerID, atEnd, "status")
+	if err != nil {
+		return nil, err
+	}
+	statusOf := map[int64][]ChangeRecord{}
+	for _, c := range statusChanges {
+		statusOf[c.Node] = append(statusOf[c.Node], c)
+	}
 	for _, im := range m {
 		key := issueKey(im.node)
 		sourceIDs = append(sourceIDs, im.node.StoreID)
@@ -72,18 +89,9 @@ func (r Reader) SprintReport(ctx context.Context, customerID int64, id string, n
 			rep.Removed = append(rep.Removed, key)
 		}
 		if im.atEnd {
-			changes, err := r.Store.Changes(ctx, customerID, im.node.StoreID)
-			if err != nil {
-				return nil, err
-			}
-			var status []ChangeRecord
-			for _, c := range changes {
-				if strings.EqualFold(c.Field, "status") {
-					status = append(status, c)
-				}
-			}
 			created, _ := time.Parse(time.RFC3339, im.node.String("created"))
-			f := issueFlow(created, im.node.String("status_id"), im.node.String("status"), im.node.String("status_category"), status, namer{g}, now)
+			f := issueFlow(created, im.node.String("status_id"), im.node.String("status"), im.node.String("status_category"),
+				statusOf[im.node.StoreID], namer{g}, now)
 			switch done := f.categoryAt(end) == CategoryDone; {
 			case done:
 				rep.Completed = append(rep.Completed, key)
@@ -93,32 +101,24 @@ func (r Reader) SprintReport(ctx context.Context, customerID int64, id string, n
 				rep.NotCompleted = append(rep.NotCompleted, key)
 			}
 		}
-		// Time logged on the issue within the sprint.
-		in, err := r.Store.EdgesTo(ctx, customerID, im.node.StoreID, RelIssue)
-		if err != nil {
-			return nil, err
+	}
+	// Time logged on the members within the sprint.
+	worklogs, err := r.Store.NodesInto(ctx, customerID, members, RelIssue, KindWorklog)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range worklogs {
+		if w.Deleted {
+			continue
 		}
-		ids := make([]int64, 0, len(in))
-		for _, e := range in {
-			ids = append(ids, e.Src)
+		started, err := time.Parse(time.RFC3339, w.String("started"))
+		if err != nil || started.Before(start) || started.After(end) {
+			continue
 		}
-		ws, err := r.Store.Nodes(ctx, customerID, ids)
-		if err != nil {
-			return nil, err
-		}
-		for _, w := range ws {
-			if w.Key.Kind != KindWorklog || w.Deleted {
-				continue
-			}
-			started, err := time.Parse(time.RFC3339, w.String("started"))
-			if err != nil || started.Before(start) || started.After(end) {
-				continue
-			}
-			var secs float64
-			w.Attr("time_spent_seconds", &secs)
-			rep.TimeLoggedSecond += int64(secs)
-			sourceIDs = append(sourceIDs, w.StoreID)
-		}
+		var secs float64
+		w.Attr("time_spent_seconds", &secs)
+		rep.TimeLoggedSecond += int64(secs)
+		sourceIDs = append(sourceIDs, w.StoreID)
 	}
 	for _, l := range [][]string{rep.Committed, rep.Added, rep.Removed, rep.Completed, rep.CarriedOver, rep.NotCompleted} {
 		sortKeys(l)

@@ -135,6 +135,39 @@ func (db *DB) Changes(ctx context.Context, customerID, node int64) ([]cogniscape
 	return db.changes(ctx, `SELECT `+changeColumns+` FROM changes WHERE customer_id = $1 AND node = $2 ORDER BY at, seq, idx, id`, customerID, node)
 }
 
+// NodesInto returns the nodes of kind related by rel to any of dsts.
+func (db *DB) NodesInto(ctx context.Context, customerID int64, dsts []int64, rel string, kind cogniscape.Kind) ([]*cogniscape.Node, error) {
+	if len(dsts) == 0 {
+		return nil, nil
+	}
+	rows, err := db.pool.Query(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE customer_id = $1 AND kind = $2 AND id IN
+		(SELECT src FROM edges WHERE customer_id = $1 AND rel = $3 AND dst = ANY($4))`, customerID, string(kind), text(rel), dsts)
+	if err != nil {
+		return nil, unavailable("read nodes", err)
+	}
+	defer rows.Close()
+	var out []*cogniscape.Node
+	for rows.Next() {
+		n, err := scanNode(rows)
+		if err != nil {
+			return nil, unavailable("read nodes", err)
+		}
+		out = append(out, n)
+	}
+	return out, unavailable("read nodes", rows.Err())
+}
+
+// ChangesOfNodes returns the changelog items of one field (ASCII letters
+// compared without case) of these nodes, oldest first.
+func (db *DB) ChangesOfNodes(ctx context.Context, customerID int64, nodes []int64, field string) ([]cogniscape.ChangeRecord, error) {
+	if len(nodes) == 0 {
+		return nil, nil
+	}
+	return db.changes(ctx, `SELECT `+changeColumns+` FROM changes WHERE customer_id = $1 AND node = ANY($2)
+		AND translate(field, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') = translate($3, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+		ORDER BY at, seq, idx, id`, customerID, nodes, text(field))
+}
+
 // ChangesOfField returns changelog items of one field (ASCII letters
 // compared without case, as SQLite's NOCASE does), oldest first.
 func (db *DB) ChangesOfField(ctx context.Context, customerID int64, field string, since time.Time) ([]cogniscape.ChangeRecord, error) {

@@ -1,10 +1,12 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -144,6 +146,62 @@ const changeColumns = `node, at, seq, field, from_text, to_text, from_id, to_id,
 // Changes returns the node's changelog, oldest first.
 func (db *DB) Changes(ctx context.Context, customerID, node int64) ([]cogniscape.ChangeRecord, error) {
 	return db.changes(ctx, `SELECT `+changeColumns+` FROM changes WHERE customer_id = ? AND node = ? ORDER BY at, seq, idx`, customerID, node)
+}
+
+// NodesInto returns the nodes of kind related by rel to any of dsts.
+func (db *DB) NodesInto(ctx context.Context, customerID int64, dsts []int64, rel string, kind cogniscape.Kind) ([]*cogniscape.Node, error) {
+	var out []*cogniscape.Node
+	for len(dsts) > 0 {
+		chunk := dsts[:min(len(dsts), 500)]
+		dsts = dsts[len(chunk):]
+		args := []any{customerID, string(kind), customerID, rel}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := db.query(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE customer_id = ? AND kind = ? AND id IN
+			(SELECT src FROM edges WHERE customer_id = ? AND rel = ? AND dst IN (`+placeholders(len(chunk))+`))`, args...)
+		if err != nil {
+			return nil, unavailable("read nodes", err)
+		}
+		for rows.Next() {
+			n, err := scanNode(rows)
+			if err != nil {
+				rows.Close()
+				return nil, unavailable("read nodes", err)
+			}
+			out = append(out, n)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, unavailable("read nodes", err)
+		}
+	}
+	return out, nil
+}
+
+// ChangesOfNodes returns the changelog items of one field of these nodes,
+// oldest first.
+func (db *DB) ChangesOfNodes(ctx context.Context, customerID int64, nodes []int64, field string) ([]cogniscape.ChangeRecord, error) {
+	var out []cogniscape.ChangeRecord
+	for len(nodes) > 0 {
+		chunk := nodes[:min(len(nodes), 500)]
+		nodes = nodes[len(chunk):]
+		args := []any{customerID, field}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		cs, err := db.changes(ctx, `SELECT `+changeColumns+` FROM changes WHERE customer_id = ? AND field = ? COLLATE NOCASE
+			AND node IN (`+placeholders(len(chunk))+`) ORDER BY at, seq, idx`, args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cs...)
+	}
+	// Chunks hold whole nodes, each in order; merge them by time, stably.
+	slices.SortStableFunc(out, func(a, b cogniscape.ChangeRecord) int {
+		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Seq, b.Seq))
+	})
+	return out, nil
 }
 
 // ChangesOfField returns changelog items of one field, oldest first.

@@ -147,6 +147,21 @@ func testGraph(t *testing.T, s cogniscape.Store) {
 	if got := must(s.EdgesTo(ctx, a.ID, pay1.StoreID, cogniscape.RelDestination))(t); len(got) != 1 || got[0].Src != link.StoreID {
 		t.Errorf("link into PAY-1 = %+v", got)
 	}
+	issues := []int64{pay1.StoreID, pay2.StoreID, pay3.StoreID}
+	if got := must(s.NodesInto(ctx, a.ID, issues, cogniscape.RelIssue, cogniscape.KindComment))(t); len(got) != 1 ||
+		got[0].Key.Kind != cogniscape.KindComment {
+		t.Errorf("comments into the issues = %v", idsOf(got))
+	}
+	if got := must(s.NodesInto(ctx, a.ID, issues, cogniscape.RelIssue, cogniscape.KindWorklog))(t); len(got) != 0 {
+		t.Errorf("worklogs into the issues = %v, want none", idsOf(got))
+	}
+	if got := must(s.NodesInto(ctx, a.ID, []int64{pay1.StoreID}, cogniscape.RelDestination, cogniscape.KindLink))(t); len(got) != 1 ||
+		got[0].StoreID != link.StoreID {
+		t.Errorf("links into PAY-1 = %v", idsOf(got))
+	}
+	if got := must(s.NodesInto(ctx, a.ID, nil, cogniscape.RelIssue, cogniscape.KindComment))(t); len(got) != 0 {
+		t.Errorf("NodesInto(nil) = %v", idsOf(got))
+	}
 	if got := must(s.EdgesTo(ctx, a.ID, bob.StoreID, cogniscape.RelAssignee))(t); len(got) != 1 || got[0].Src != pay1.StoreID {
 		t.Errorf("assigned to bob = %+v (PAY-3 moved to alice)", got)
 	}
@@ -170,6 +185,15 @@ func testGraph(t *testing.T, s cogniscape.Store) {
 	}
 	if got := must(s.ChangesOfField(ctx, a.ID, "Assignee", time.Time{}))(t); len(got) != 1 || got[0].Node != pay3.StoreID || got[0].Actor != "alice" {
 		t.Errorf("ChangesOfField(Assignee) = %+v", got)
+	}
+	if got := must(s.ChangesOfNodes(ctx, a.ID, issues, "STATUS"))(t); len(got) != 1 || got[0].Node != pay1.StoreID || got[0].To != "In Progress" {
+		t.Errorf("ChangesOfNodes(STATUS) = %+v", got)
+	}
+	if got := must(s.ChangesOfNodes(ctx, a.ID, []int64{pay1.StoreID, pay3.StoreID}, "assignee"))(t); len(got) != 1 || got[0].Node != pay3.StoreID {
+		t.Errorf("ChangesOfNodes(assignee) = %+v", got)
+	}
+	if got := must(s.ChangesOfNodes(ctx, a.ID, []int64{pay2.StoreID}, "status"))(t); len(got) != 0 {
+		t.Errorf("ChangesOfNodes(PAY-2) = %+v", got)
 	}
 	if got := must(s.SprintChanges(ctx, a.ID, "5", time.Time{}))(t); len(got) != 1 || got[0].Node != pay1.StoreID || got[0].To != "Sprint 5" {
 		t.Errorf("SprintChanges(5) = %+v", got)
@@ -339,6 +363,12 @@ func testTenantScoping(t *testing.T, s cogniscape.Store) {
 	}
 	if got := must(s.Changes(ctx, b.ID, pay1.StoreID))(t); len(got) != 0 {
 		t.Errorf("B Changes(A's) = %v", got)
+	}
+	if got := must(s.ChangesOfNodes(ctx, b.ID, []int64{pay1.StoreID}, "status"))(t); len(got) != 0 {
+		t.Errorf("B ChangesOfNodes(A's) = %v", got)
+	}
+	if got := must(s.NodesInto(ctx, b.ID, []int64{pay1.StoreID}, cogniscape.RelIssue, cogniscape.KindComment))(t); len(got) != 0 {
+		t.Errorf("B NodesInto(A's) = %v", got)
 	}
 	if got := must(s.ChangesOfField(ctx, b.ID, "status", time.Time{}))(t); len(got) != 0 {
 		t.Errorf("B ChangesOfField = %v", got)
