@@ -144,7 +144,23 @@ func buildWorld() *world {
 	w.worklog("801", "FLOW-1", "2026-03-03 10:00", 7200)
 	w.worklog("802", "FLOW-4", "2026-03-08 10:00", 1800)
 	w.worklog("803", "FLOW-1", "2026-02-20 10:00", 3600) // before the sprint: not counted
+	// Release 1.0 ships FLOW-1 and FLOW-2; FLOW-5 was planned for it but is not done.
+	w.fixVersion("2026-03-02 10:00", "900", "1.0", "FLOW-1", "FLOW-2", "FLOW-5")
 	return w
+}
+
+func (w *world) fixVersion(when, id, name string, keys ...string) {
+	w.seq++
+	v := cogniscape.NodeRef{Kind: cogniscape.KindVersion, ID: id}
+	m := &cogniscape.Mutation{Source: "jira", Site: site, Event: "jira:issue_updated", EventID: w.seq,
+		Version: cogniscape.Version{At: at(when).UnixMilli(), Seq: w.seq},
+		Nodes:   []cogniscape.NodeUpdate{{Ref: v, Attrs: map[string]json.RawMessage{"name": cogniscape.Attr(name)}}},
+		Edges:   []cogniscape.EdgeUpdate{{From: v, Rel: cogniscape.RelProject, To: []cogniscape.NodeRef{{Kind: cogniscape.KindProject, ID: "700"}}}}}
+	for _, key := range keys {
+		m.Edges = append(m.Edges, cogniscape.EdgeUpdate{From: cogniscape.NodeRef{Kind: cogniscape.KindIssue, ID: "9" + key[len("FLOW-"):]},
+			Rel: cogniscape.RelFixVersion, To: []cogniscape.NodeRef{v}})
+	}
+	w.muts = append(w.muts, m)
 }
 
 // openWorld projects the world into a fresh SQLite store. The mutations are
@@ -330,6 +346,36 @@ func TestSprintReportHandChecked(t *testing.T) {
 	}
 	check("sprint view added", v.Added, []string{"FLOW-4", "FLOW-6"})
 	check("sprint view removed", v.Removed, []string{"FLOW-2"})
+}
+
+func TestVersionReportHandChecked(t *testing.T) {
+	r, cust := openWorld(t)
+	ctx := context.Background()
+	rep, err := r.VersionReport(ctx, cust, "900", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(rep.NotDone, []string{"FLOW-5"}) || len(rep.Shipped) != 2 || rep.Shipped[0].Issue != "FLOW-1" || rep.Shipped[1].Issue != "FLOW-2" {
+		t.Fatalf("report = %+v", rep)
+	}
+	// FLOW-1: created 2 Mar 09:00, In Progress 3 Mar 09:00, Done 6 Mar 09:00.
+	f1 := rep.Shipped[0]
+	if f1.Done != "2026-03-06T09:00:00Z" || f1.LeadTimeSeconds == nil || *f1.LeadTimeSeconds != 4*day ||
+		f1.CycleTimeSeconds == nil || *f1.CycleTimeSeconds != 3*day || f1.Reopened {
+		t.Errorf("FLOW-1 = %+v", f1)
+	}
+	// FLOW-2 was reopened: the report says so, with the figures of its lifecycle.
+	lc, err := r.Lifecycle(ctx, cust, "FLOW-2", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f2 := rep.Shipped[1]
+	if !f2.Reopened || f2.Done != lc.Done || *f2.LeadTimeSeconds != *lc.LeadTimeSeconds || *f2.CycleTimeSeconds != *lc.CycleTimeSeconds {
+		t.Errorf("FLOW-2 = %+v, lifecycle done %s lead %d cycle %d", f2, lc.Done, *lc.LeadTimeSeconds, *lc.CycleTimeSeconds)
+	}
+	if rep.LeadTime.Count != 2 || rep.CycleTime.Count != 2 || len(rep.Sources) == 0 {
+		t.Errorf("report lacks percentiles or sources: %+v", rep)
+	}
 }
 
 func TestPersonWorkAndSearch(t *testing.T) {

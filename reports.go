@@ -212,31 +212,42 @@ type VersionReport struct {
 
 // VersionReport reports what shipped in a release and how long it took.
 func (r Reader) VersionReport(ctx context.Context, customerID int64, id string, now time.Time) (*VersionReport, error) {
-	v, err := r.Version(ctx, customerID, id)
+	v, issues, err := r.version(ctx, customerID, id)
 	if err != nil {
 		return nil, err
 	}
 	rep := &VersionReport{Version: *v, Shipped: []Delivered{}, NotDone: []string{}, Definitions: FlowDefinitions}
+	// The status histories of all the release's issues in one read, not a
+	// whole lifecycle each.
+	ids := make([]int64, 0, len(issues))
+	for _, n := range issues {
+		ids = append(ids, n.StoreID)
+	}
+	changes, err := r.Store.ChangesOfNodes(ctx, customerID, ids, "status")
+	if err != nil {
+		return nil, err
+	}
+	statusOf := map[int64][]ChangeRecord{}
+	for _, c := range changes {
+		statusOf[c.Node] = append(statusOf[c.Node], c)
+	}
 	var leads, cycles []int64
-	var ids []int64
-	for _, key := range v.Issues {
-		lc, err := r.Lifecycle(ctx, customerID, key, now)
-		if err != nil {
-			return nil, err
-		}
-		if n, err := r.Store.FindNode(ctx, customerID, KindIssue, key); err == nil {
-			ids = append(ids, n.StoreID)
-		}
-		if lc.Done == "" {
+	for _, n := range issues {
+		g := &graphCtx{r: r, ctx: ctx, customerID: customerID, site: n.Key.Site}
+		created, _ := time.Parse(time.RFC3339, n.String("created"))
+		f := issueFlow(created, n.String("status_id"), n.String("status"), n.String("status_category"), statusOf[n.StoreID], namer{g}, now)
+		key := issueKey(n)
+		if f.done.IsZero() {
 			rep.NotDone = append(rep.NotDone, key)
 			continue
 		}
-		rep.Shipped = append(rep.Shipped, Delivered{Issue: key, Done: lc.Done, LeadTimeSeconds: lc.LeadTimeSeconds, CycleTimeSeconds: lc.CycleTimeSeconds, Reopened: lc.Reopened})
-		if lc.LeadTimeSeconds != nil {
-			leads = append(leads, *lc.LeadTimeSeconds)
+		d := Delivered{Issue: key, Done: f.done.UTC().Format(time.RFC3339), LeadTimeSeconds: f.leadTime(), CycleTimeSeconds: f.cycleTime(), Reopened: f.reopened}
+		rep.Shipped = append(rep.Shipped, d)
+		if d.LeadTimeSeconds != nil {
+			leads = append(leads, *d.LeadTimeSeconds)
 		}
-		if lc.CycleTimeSeconds != nil {
-			cycles = append(cycles, *lc.CycleTimeSeconds)
+		if d.CycleTimeSeconds != nil {
+			cycles = append(cycles, *d.CycleTimeSeconds)
 		}
 	}
 	rep.LeadTime, rep.CycleTime = percentiles(leads), percentiles(cycles)

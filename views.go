@@ -454,6 +454,19 @@ func (r Reader) Sprint(ctx context.Context, customerID int64, id string) (*Sprin
 
 // issueKeysInto returns the keys of the live issues whose rel points at n.
 func (r Reader) issueKeysInto(ctx context.Context, customerID int64, n *Node, rel string) ([]string, error) {
+	issues, err := r.issuesInto(ctx, customerID, n, rel)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(issues))
+	for _, x := range issues {
+		keys = append(keys, issueKey(x))
+	}
+	return keys, nil
+}
+
+// issuesInto returns the live issues related to n by rel, in key order.
+func (r Reader) issuesInto(ctx context.Context, customerID int64, n *Node, rel string) ([]*Node, error) {
 	in, err := r.Store.EdgesTo(ctx, customerID, n.StoreID, rel)
 	if err != nil {
 		return nil, err
@@ -466,14 +479,14 @@ func (r Reader) issueKeysInto(ctx context.Context, customerID int64, n *Node, re
 	if err != nil {
 		return nil, err
 	}
-	keys := []string{}
+	issues := []*Node{}
 	for _, x := range ns {
 		if x.Key.Kind == KindIssue && !x.Deleted {
-			keys = append(keys, issueKey(x))
+			issues = append(issues, x)
 		}
 	}
-	sortKeys(keys)
-	return keys, nil
+	slices.SortFunc(issues, func(a, b *Node) int { return compareKeys(issueKey(a), issueKey(b)) })
+	return issues, nil
 }
 
 func issueKey(n *Node) string {
@@ -484,18 +497,19 @@ func issueKey(n *Node) string {
 }
 
 // sortKeys orders issue keys as people expect: PAY-9 before PAY-10.
-func sortKeys(keys []string) {
-	slices.SortFunc(keys, func(a, b string) int {
-		pa, na, _ := strings.Cut(a, "-")
-		pb, nb, _ := strings.Cut(b, "-")
-		if pa != pb {
-			return strings.Compare(pa, pb)
-		}
-		if len(na) != len(nb) {
-			return len(na) - len(nb)
-		}
-		return strings.Compare(na, nb)
-	})
+func sortKeys(keys []string) { slices.SortFunc(keys, compareKeys) }
+
+// compareKeys orders issue keys by project, then by number (PAY-9 before PAY-10).
+func compareKeys(a, b string) int {
+	pa, na, _ := strings.Cut(a, "-")
+	pb, nb, _ := strings.Cut(b, "-")
+	if pa != pb {
+		return strings.Compare(pa, pb)
+	}
+	if len(na) != len(nb) {
+		return len(na) - len(nb)
+	}
+	return strings.Compare(na, nb)
 }
 
 // containsID reports whether a comma-separated id list contains id.
@@ -524,9 +538,16 @@ type VersionView struct {
 
 // Version returns one version with the issues that name it as fix version.
 func (r Reader) Version(ctx context.Context, customerID int64, id string) (*VersionView, error) {
+	v, _, err := r.version(ctx, customerID, id)
+	return v, err
+}
+
+// version is Version with the version's issue nodes, in the order of
+// VersionView.Issues.
+func (r Reader) version(ctx context.Context, customerID int64, id string) (*VersionView, []*Node, error) {
 	n, err := r.Store.FindNode(ctx, customerID, KindVersion, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	v := &VersionView{ID: n.Key.ID, Name: n.String("name"), Description: n.String("description"), ReleaseDate: n.String("release_date"),
 		Deleted: n.Deleted, MergedTo: n.String("merged_to")}
@@ -537,10 +558,15 @@ func (r Reader) Version(ctx context.Context, customerID int64, id string) (*Vers
 			v.Project = &ProjectRef{Key: pn.String("key"), Name: pn.String("name")}
 		}
 	}
-	if v.Issues, err = r.issueKeysInto(ctx, customerID, n, RelFixVersion); err != nil {
-		return nil, err
+	issues, err := r.issuesInto(ctx, customerID, n, RelFixVersion)
+	if err != nil {
+		return nil, nil, err
 	}
-	return v, nil
+	v.Issues = make([]string, 0, len(issues))
+	for _, x := range issues {
+		v.Issues = append(v.Issues, issueKey(x))
+	}
+	return v, issues, nil
 }
 
 // ProjectView is GET /api/v1/projects/{key}.
