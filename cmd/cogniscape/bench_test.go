@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -135,7 +137,7 @@ func BenchmarkIngestHTTP(b *testing.B) {
 
 // BenchmarkReads times the read answers on a projected simulated customer.
 func BenchmarkReads(b *testing.B) {
-	db, customer := loadSimulated(b, 8000)
+	db, customer := loadSimulated(b, readsEvents())
 	project(b, db, 256)
 	r := cogniscape.Reader{Store: db}
 	ctx := context.Background()
@@ -165,4 +167,13 @@ func BenchmarkReads(b *testing.B) {
 			}
 		}
 	})
+}
+
+// readsEvents sizes BenchmarkReads' world: 8,000 events, or
+// COGNISCAPE_BENCH_EVENTS to profile reads at scale.
+func readsEvents() int {
+	if n, err := strconv.Atoi(os.Getenv("COGNISCAPE_BENCH_EVENTS")); err == nil && n > 0 {
+		return n
+	}
+	return 8000
 }

@@ -190,7 +190,10 @@ func (db *DB) ChangesOfNodes(ctx context.Context, customerID int64, nodes []int6
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		cs, err := db.changes(ctx, `SELECT `+changeColumns+` FROM changes WHERE customer_id = ? AND field = ? COLLATE NOCASE
+		// The unary + keep SQLite off the (customer, field) index, which
+		// would read every such change of the customer: by node it is a
+		// few rows each.
+		cs, err := db.changes(ctx, `SELECT `+changeColumns+` FROM changes WHERE +customer_id = ? AND +field = ? COLLATE NOCASE
 			AND node IN (`+placeholders(len(chunk))+`) ORDER BY at, seq, idx`, args...)
 		if err != nil {
 			return nil, err
