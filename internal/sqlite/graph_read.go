@@ -69,7 +69,9 @@ func (db *DB) Nodes(ctx context.Context, customerID int64, ids []int64) ([]*cogn
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := db.query(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE customer_id = ? AND id IN (`+placeholders(len(chunk))+`)`, args...)
+		// By primary key: the unary + keeps SQLite off the (customer, …)
+		// indexes, through which it would read every node of the customer.
+		rows, err := db.query(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE +customer_id = ? AND id IN (`+placeholders(len(chunk))+`)`, args...)
 		if err != nil {
 			return nil, unavailable("read nodes", err)
 		}
@@ -158,7 +160,7 @@ func (db *DB) NodesInto(ctx context.Context, customerID int64, dsts []int64, rel
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := db.query(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE customer_id = ? AND kind = ? AND id IN
+		rows, err := db.query(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE +customer_id = ? AND +kind = ? AND id IN
 			(SELECT src FROM edges WHERE customer_id = ? AND rel = ? AND dst IN (`+placeholders(len(chunk))+`))`, args...)
 		if err != nil {
 			return nil, unavailable("read nodes", err)
