@@ -125,3 +125,50 @@ func BenchmarkInspect(b *testing.B) {
 		}
 	})
 }
+
+// The one-pass body decoder and encoding/json agree on every body: the same
+// value, or both refuse it.
+func FuzzDecodeBodyAgrees(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*/*.json")
+	for _, file := range files {
+		body, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(body)
+	}
+	for _, seed := range append(envelopeCases,
+		`{"a":"x\\ny","b":"\\u00e9\\ud83d\\ude00","c":"\\ud800","d":[1,-0.5e3,true,false,null,{}],"a":{"z":[]}}`,
+		"{\"s\":\"caf\xe9\",\"k\xff\":1}", `{"n":1e999}`, `[]`, `"x"`, `12 `, ` {} `, `{} []`) {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, gotErr := decodeBody(body)
+		want, wantErr := decodeBodyJSON(body)
+		if (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
+			t.Fatalf("decodeBody(%q): err %v, encoding/json: %v", body, gotErr, wantErr)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("decodeBody(%q) = %#v, encoding/json: %#v", body, got, want)
+		}
+	})
+}
+
+func BenchmarkDecodeBody(b *testing.B) {
+	body, err := os.ReadFile("testdata/cloud/issue_updated_fields.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("one-pass", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		for b.Loop() {
+			decodeBody(body)
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		for b.Loop() {
+			decodeBodyJSON(body)
+		}
+	})
+}

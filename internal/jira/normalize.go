@@ -1,10 +1,8 @@
 package jira
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"math"
 	"regexp"
 	"slices"
@@ -25,14 +23,9 @@ import (
 // with a webhookEvent string. Anything else odd in the body (a missing field,
 // an unexpected type) is skipped, never fatal.
 func Normalize(body []byte) (*cogniscape.Mutation, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, errors.New("jira: body is not valid JSON")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("jira: body has data after its JSON value")
+	v, err := decodeBody(body)
+	if err != nil {
+		return nil, err
 	}
 	root, ok := v.(map[string]any)
 	if !ok {
