@@ -195,13 +195,13 @@ func TestServeDemo(t *testing.T) {
 	dir := t.TempDir()
 	p := startServe(t, dir, "--demo")
 	token := ""
-	for _, line := range strings.Split(p.stdout.String(), "\n") {
+	for _, line := range strings.Split(p.out(), "\n") {
 		if f := strings.Fields(line); len(f) == 3 && f[0] == "API" && f[1] == "token:" {
 			token = f[2]
 		}
 	}
 	if token == "" {
-		t.Fatalf("no API token printed:\n%s", p.stdout)
+		t.Fatalf("no API token printed:\n%s", p.out())
 	}
 	waitFor(t, func() bool { return strings.Contains(p.log(), "demo activity loaded") })
 	waitFor(t, func() bool { return lag(context.Background(), p.url) == 0 })

@@ -185,10 +185,26 @@ func cli(t testing.TB, dataDir string, args ...string) []byte {
 type process struct {
 	cmd    *exec.Cmd
 	url    string
-	stdout *bytes.Buffer
-	mu     sync.Mutex
+	mu     sync.Mutex // guards stdout and stderr, written as the child runs
+	stdout bytes.Buffer
 	stderr bytes.Buffer
 	exited chan error
+}
+
+// processStdout collects the child's standard output under the process's lock.
+type processStdout struct{ p *process }
+
+func (w processStdout) Write(b []byte) (int, error) {
+	w.p.mu.Lock()
+	defer w.p.mu.Unlock()
+	return w.p.stdout.Write(b)
+}
+
+// out is what the child printed to standard output so far.
+func (p *process) out() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stdout.String()
 }
 
 var servingRE = regexp.MustCompile(`msg=serving url=(\S+)`)
@@ -199,8 +215,8 @@ func startServe(t testing.TB, dataDir string, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir}, args...)...)
 	cmd.Env = os.Environ()
-	p := &process{cmd: cmd, stdout: &bytes.Buffer{}, exited: make(chan error, 1)}
-	cmd.Stdout = p.stdout
+	p := &process{cmd: cmd, exited: make(chan error, 1)}
+	cmd.Stdout = processStdout{p}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -304,8 +304,8 @@ func TestTenantCommandsWhileServing(t *testing.T) {
 		WebhookURL  string `json:"webhook_url"`
 	}
 	p := startServe(t, dir, "--public-url", "https://cogniscape.example.com/")
-	if !strings.Contains(p.stdout.String(), "Jira secret:") || strings.Contains(p.log(), "Jira secret") {
-		t.Fatalf("first start must print credentials to stdout only\nstdout: %s\nlog: %s", p.stdout, p.log())
+	if !strings.Contains(p.out(), "Jira secret:") || strings.Contains(p.log(), "Jira secret") {
+		t.Fatalf("first start must print credentials to stdout only\nstdout: %s\nlog: %s", p.out(), p.log())
 	}
 	out := cli(t, dir, "tenant", "create", "--name", "Second", "--json", "--public-url", "https://cogniscape.example.com")
 	if err := json.Unmarshal(out, &created); err != nil {
@@ -393,15 +393,15 @@ func TestTenantCommandsWhileServing(t *testing.T) {
 func TestFirstStartPrintsOnceOnly(t *testing.T) {
 	dir := t.TempDir()
 	p := startServe(t, dir)
-	if !strings.Contains(p.stdout.String(), "/api/v1/events/jira/") {
-		t.Fatalf("no webhook URL printed: %q", p.stdout)
+	if !strings.Contains(p.out(), "/api/v1/events/jira/") {
+		t.Fatalf("no webhook URL printed: %q", p.out())
 	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	<-p.exited
 	p2 := startServe(t, dir)
 	time.Sleep(100 * time.Millisecond)
-	if p2.stdout.Len() != 0 {
-		t.Fatalf("second start printed credentials again: %q", p2.stdout)
+	if p2.out() != "" {
+		t.Fatalf("second start printed credentials again: %q", p2.out())
 	}
 }
 
