@@ -18,7 +18,7 @@ import (
 // that the result is always encoding/json's (FuzzDecodeBodyAgrees holds them
 // to it).
 func decodeBody(body []byte) (any, error) {
-	d := bodyDecoder{data: body}
+	d := bodyDecoder{envelopeScan{data: body}}
 	d.skipSpace()
 	if v, ok := d.value(0); ok {
 		if d.skipSpace(); d.pos == len(d.data) {
@@ -45,10 +45,8 @@ func decodeBodyJSON(body []byte) (any, error) {
 	return v, nil
 }
 
-type bodyDecoder struct {
-	data []byte
-	pos  int
-}
+// bodyDecoder builds values on the envelope scanner's validation.
+type bodyDecoder struct{ envelopeScan }
 
 func (d *bodyDecoder) value(depth int) (any, bool) {
 	if depth > maxScanDepth {
@@ -113,13 +111,11 @@ func (d *bodyDecoder) value(depth int) (any, bool) {
 			return a, d.consume(']')
 		}
 	case c == '-' || (c >= '0' && c <= '9'):
-		s := envelopeScan{data: d.data, pos: d.pos}
-		if !s.number() {
+		start := d.pos
+		if !d.number() {
 			return nil, false
 		}
-		n := json.Number(d.data[d.pos:s.pos])
-		d.pos = s.pos
-		return n, true
+		return json.Number(d.data[start:d.pos]), true
 	case c == 't':
 		return true, d.literal("true")
 	case c == 'f':
@@ -132,12 +128,11 @@ func (d *bodyDecoder) value(depth int) (any, bool) {
 
 // str decodes a string at its opening quote.
 func (d *bodyDecoder) str() (any, bool) {
-	s := envelopeScan{data: d.data, pos: d.pos}
-	if !s.str() {
+	start := d.pos
+	if !d.envelopeScan.str() {
 		return nil, false
 	}
-	quoted := d.data[d.pos:s.pos]
-	d.pos = s.pos
+	quoted := d.data[start:d.pos]
 	raw := quoted[1 : len(quoted)-1]
 	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
 		return string(raw), true
@@ -147,30 +142,4 @@ func (d *bodyDecoder) str() (any, bool) {
 		return nil, false
 	}
 	return v, true
-}
-
-func (d *bodyDecoder) literal(lit string) bool {
-	s := envelopeScan{data: d.data, pos: d.pos}
-	ok := s.literal(lit)
-	d.pos = s.pos
-	return ok
-}
-
-func (d *bodyDecoder) consume(c byte) bool {
-	if d.pos < len(d.data) && d.data[d.pos] == c {
-		d.pos++
-		return true
-	}
-	return false
-}
-
-func (d *bodyDecoder) skipSpace() {
-	for d.pos < len(d.data) {
-		switch d.data[d.pos] {
-		case ' ', '\t', '\n', '\r':
-			d.pos++
-		default:
-			return
-		}
-	}
 }

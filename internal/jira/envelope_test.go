@@ -11,17 +11,7 @@ import (
 // The scanner and encoding/json agree on every body: same envelope, or the
 // same refusal with the same reason.
 func FuzzInspectAgrees(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*/*.json")
-	for _, file := range files {
-		body, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(body)
-	}
-	for _, seed := range envelopeCases {
-		f.Add([]byte(seed))
-	}
+	addSeeds(f, envelopeCases...)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fast, fastErr := Inspect(body)
 		std, stdErr := inspectJSON(body)
@@ -32,6 +22,24 @@ func FuzzInspectAgrees(f *testing.F) {
 			t.Fatalf("Inspect(%q) = %+v, encoding/json: %+v", body, fast, std)
 		}
 	})
+}
+
+// addSeeds seeds a fuzz target with the fixtures in testdata and cases.
+func addSeeds(f *testing.F, cases ...string) {
+	files, _ := filepath.Glob("testdata/*/*.json")
+	if len(files) == 0 {
+		f.Fatal("no fixtures in testdata")
+	}
+	for _, file := range files {
+		body, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(body)
+	}
+	for _, c := range cases {
+		f.Add([]byte(c))
+	}
 }
 
 // envelopeCases are the shapes where a hand-written scanner could part ways
@@ -129,19 +137,9 @@ func BenchmarkInspect(b *testing.B) {
 // The one-pass body decoder and encoding/json agree on every body: the same
 // value, or both refuse it.
 func FuzzDecodeBodyAgrees(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*/*.json")
-	for _, file := range files {
-		body, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(body)
-	}
-	for _, seed := range append(envelopeCases,
+	addSeeds(f, append(envelopeCases,
 		`{"a":"x\\ny","b":"\\u00e9\\ud83d\\ude00","c":"\\ud800","d":[1,-0.5e3,true,false,null,{}],"a":{"z":[]}}`,
-		"{\"s\":\"caf\xe9\",\"k\xff\":1}", `{"n":1e999}`, `[]`, `"x"`, `12 `, ` {} `, `{} []`) {
-		f.Add([]byte(seed))
-	}
+		"{\"s\":\"caf\xe9\",\"k\xff\":1}", `{"n":1e999}`, `[]`, `"x"`, `12 `, ` {} `, `{} []`)...)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		got, gotErr := decodeBody(body)
 		want, wantErr := decodeBodyJSON(body)

@@ -62,7 +62,12 @@ func (db *DB) Nodes(ctx context.Context, customerID int64, ids []int64) ([]*cogn
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := db.pool.Query(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE customer_id = $1 AND id = ANY($2)`, customerID, ids)
+	return db.readNodes(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE customer_id = $1 AND id = ANY($2)`, customerID, ids)
+}
+
+// readNodes returns the nodes a query of nodeColumns selects.
+func (db *DB) readNodes(ctx context.Context, q string, args ...any) ([]*cogniscape.Node, error) {
+	rows, err := db.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, unavailable("read nodes", err)
 	}
@@ -140,21 +145,8 @@ func (db *DB) NodesInto(ctx context.Context, customerID int64, dsts []int64, rel
 	if len(dsts) == 0 {
 		return nil, nil
 	}
-	rows, err := db.pool.Query(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE customer_id = $1 AND kind = $2 AND id IN
+	return db.readNodes(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE customer_id = $1 AND kind = $2 AND id IN
 		(SELECT src FROM edges WHERE customer_id = $1 AND rel = $3 AND dst = ANY($4))`, customerID, string(kind), text(rel), dsts)
-	if err != nil {
-		return nil, unavailable("read nodes", err)
-	}
-	defer rows.Close()
-	var out []*cogniscape.Node
-	for rows.Next() {
-		n, err := scanNode(rows)
-		if err != nil {
-			return nil, unavailable("read nodes", err)
-		}
-		out = append(out, n)
-	}
-	return out, unavailable("read nodes", rows.Err())
 }
 
 // ChangesOfNodes returns the changelog items of one field (ASCII letters

@@ -71,24 +71,29 @@ func (db *DB) Nodes(ctx context.Context, customerID int64, ids []int64) ([]*cogn
 		}
 		// By primary key: the unary + keeps SQLite off the (customer, …)
 		// indexes, through which it would read every node of the customer.
-		rows, err := db.query(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE +customer_id = ? AND id IN (`+placeholders(len(chunk))+`)`, args...)
-		if err != nil {
-			return nil, unavailable("read nodes", err)
-		}
-		for rows.Next() {
-			n, err := scanNode(rows)
-			if err != nil {
-				rows.Close()
-				return nil, unavailable("read nodes", err)
-			}
-			out = append(out, n)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, unavailable("read nodes", err)
+		var err error
+		if out, err = db.readNodes(ctx, out, `SELECT `+nodeColumns+` FROM nodes WHERE +customer_id = ? AND id IN (`+placeholders(len(chunk))+`)`, args...); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// readNodes appends the nodes a query of nodeColumns returns to out.
+func (db *DB) readNodes(ctx context.Context, out []*cogniscape.Node, q string, args ...any) ([]*cogniscape.Node, error) {
+	rows, err := db.query(ctx, q, args...)
+	if err != nil {
+		return nil, unavailable("read nodes", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		n, err := scanNode(rows)
+		if err != nil {
+			return nil, unavailable("read nodes", err)
+		}
+		out = append(out, n)
+	}
+	return out, unavailableIf("read nodes", rows.Err())
 }
 
 func placeholders(n int) string {
@@ -160,22 +165,10 @@ func (db *DB) NodesInto(ctx context.Context, customerID int64, dsts []int64, rel
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := db.query(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE +customer_id = ? AND +kind = ? AND id IN
-			(SELECT src FROM edges WHERE customer_id = ? AND rel = ? AND dst IN (`+placeholders(len(chunk))+`))`, args...)
-		if err != nil {
-			return nil, unavailable("read nodes", err)
-		}
-		for rows.Next() {
-			n, err := scanNode(rows)
-			if err != nil {
-				rows.Close()
-				return nil, unavailable("read nodes", err)
-			}
-			out = append(out, n)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, unavailable("read nodes", err)
+		var err error
+		if out, err = db.readNodes(ctx, out, `SELECT `+nodeColumns+` FROM nodes WHERE +customer_id = ? AND +kind = ? AND id IN
+			(SELECT src FROM edges WHERE customer_id = ? AND rel = ? AND dst IN (`+placeholders(len(chunk))+`))`, args...); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
