@@ -1,6 +1,7 @@
 package httpd
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -44,13 +45,13 @@ func (c webhookCredential) authenticates(src WebhookSource, h http.Header, body 
 // webhookSecret returns the customer's Jira secret: from the store's cache
 // when it has one and fresh is false, otherwise read from the store. An
 // unknown key is not an error: the credential is then not known.
-func (s *Server) webhookSecret(r *http.Request, customerKey string, fresh bool) (webhookCredential, error) {
+func (s *Server) webhookSecret(ctx context.Context, customerKey string, fresh bool) (webhookCredential, error) {
 	if cache, ok := s.Customers.(cogniscape.SecretCache); ok && !fresh {
 		if id, secret, version, ok := cache.CachedJiraSecret(customerKey); ok {
 			return webhookCredential{customerID: id, secret: secret, version: version, known: true, cached: true}, nil
 		}
 	}
-	id, secret, err := s.Customers.JiraSecret(r.Context(), customerKey)
+	id, secret, err := s.Customers.JiraSecret(ctx, customerKey)
 	switch {
 	case cogniscape.ErrorCode(err) == cogniscape.ENOTFOUND:
 		return webhookCredential{}, nil
@@ -58,6 +59,31 @@ func (s *Server) webhookSecret(r *http.Request, customerKey string, fresh bool) 
 		return webhookCredential{}, err
 	}
 	return webhookCredential{customerID: id, secret: secret, known: true}, nil
+}
+
+// authenticate returns the credential the request is signed with, or writes
+// the refusal and returns its outcome label. A cached secret that fails is
+// not the last word (it may predate a rotation to the secret the request
+// carries): the store's secret decides. fresh skips the cache altogether.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, src WebhookSource, body []byte, fresh bool) (webhookCredential, string) {
+	customerKey := r.PathValue("customerKey")
+	cred, err := s.webhookSecret(r.Context(), customerKey, fresh)
+	if err == nil && cred.cached && !cred.authenticates(src, r.Header, body) {
+		cred, err = s.webhookSecret(r.Context(), customerKey, true)
+	}
+	if err != nil {
+		s.Logger.Error("read customer secret", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "storage unavailable"})
+		return cred, "unavailable"
+	}
+	if !cred.authenticates(src, r.Header, body) {
+		if cred.known {
+			s.rejects.add(cred.customerID, s.Now())
+		}
+		writeJSON(w, http.StatusUnauthorized, unauthorizedBody)
+		return cred, "rejected"
+	}
+	return cred, ""
 }
 
 func (s *Server) handleJiraWebhook(w http.ResponseWriter, r *http.Request) {
@@ -84,51 +110,24 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, src WebhookSourc
 		return "bad_request"
 	}
 
-	customerKey := r.PathValue("customerKey")
-	cred, err := s.webhookSecret(r, customerKey, false)
-	if err != nil {
-		s.Logger.Error("read customer secret", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "storage unavailable"})
-		return "unavailable"
+	cred, refused := s.authenticate(w, r, src, body, false)
+	if refused != "" {
+		return refused
 	}
-	if !cred.authenticates(src, r.Header, body) && cred.cached {
-		// The cached secret may predate a rotation to the one this
-		// request carries: decide on the database's.
-		if cred, err = s.webhookSecret(r, customerKey, true); err != nil {
-			s.Logger.Error("read customer secret", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "storage unavailable"})
-			return "unavailable"
-		}
-	}
-	if !cred.authenticates(src, r.Header, body) {
-		if cred.known {
-			s.rejects.add(cred.customerID, s.Now())
-		}
-		writeJSON(w, http.StatusUnauthorized, unauthorizedBody)
-		return "rejected"
-	}
-	customerID := cred.customerID
 
 	identifier, retry := src.DeliveryID(r.Header)
 	received := s.Now().UTC()
 	env, err := src.Inspect(body)
 	if err != nil && cred.cached {
 		// Nothing checks a cached secret's version on the quarantine path:
-		// make sure it is current before keeping the body.
-		if cred, err = s.webhookSecret(r, customerKey, true); err != nil {
-			s.Logger.Error("read customer secret", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "storage unavailable"})
-			return "unavailable"
+		// authenticate on the store's secret before keeping the body.
+		if _, refused := s.authenticate(w, r, src, body, true); refused != "" {
+			return refused
 		}
-		if !cred.authenticates(src, r.Header, body) {
-			writeJSON(w, http.StatusUnauthorized, unauthorizedBody)
-			return "rejected"
-		}
-		env, err = src.Inspect(body)
 	}
 	if err != nil {
 		d := cogniscape.Delivery{ReceivedAt: received, Event: env.Event, Identifier: identifier, Retry: retry, Size: len(body), Reason: err.Error()}
-		if qerr := s.Events.Quarantine(r.Context(), customerID, d, body); qerr != nil {
+		if qerr := s.Events.Quarantine(r.Context(), cred.customerID, d, body); qerr != nil {
 			s.Logger.Error("quarantine", "err", qerr)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "storage unavailable"})
 			return "unavailable"
@@ -138,27 +137,22 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, src WebhookSourc
 	}
 
 	ev := &cogniscape.Event{
-		CustomerID: customerID, ReceivedAt: received, Source: "jira", Type: env.Event, Site: env.Site,
+		CustomerID: cred.customerID, ReceivedAt: received, Source: "jira", Type: env.Event, Site: env.Site,
 		Identifier: identifier, Retry: retry, DedupKey: dedupKey(env.Site, identifier, body),
-		Timestamp: env.Timestamp, Body: body, Ignored: env.Ignored,
+		Timestamp: env.Timestamp, Body: body, Ignored: env.Ignored, SecretVersion: cred.version,
 	}
 	if ev.Timestamp.IsZero() {
 		ev.Timestamp = received
 	}
-	ev.SecretVersion = cred.version
 	outcome, err := s.Events.Append(r.Context(), ev, len(body))
 	if cogniscape.ErrorCode(err) == cogniscape.ECONFLICT && cred.cached {
 		// The cached secret was rotated away by another process after it
 		// authenticated this request: authenticate again on the current one.
-		if cred, err = s.webhookSecret(r, customerKey, true); err == nil {
-			if !cred.authenticates(src, r.Header, body) {
-				s.rejects.add(customerID, s.Now())
-				writeJSON(w, http.StatusUnauthorized, unauthorizedBody)
-				return "rejected"
-			}
-			ev.SecretVersion = ""
-			outcome, err = s.Events.Append(r.Context(), ev, len(body))
+		if cred, refused = s.authenticate(w, r, src, body, true); refused != "" {
+			return refused
 		}
+		ev.SecretVersion = cred.version // "": read for this request
+		outcome, err = s.Events.Append(r.Context(), ev, len(body))
 	}
 	if err != nil {
 		// 503 makes Jira Cloud retry later; nothing was acknowledged.
