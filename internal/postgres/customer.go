@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"errors"
 
@@ -17,8 +16,7 @@ func (db *DB) CreateCustomer(ctx context.Context, name string) (*cogniscape.Cust
 	if name == "" {
 		return nil, cogniscape.Credentials{}, cogniscape.Errorf(cogniscape.EINVALID, "customer name is required")
 	}
-	c := &cogniscape.Customer{Key: secret.NewCustomerKey(), Name: text(name), CreatedAt: db.Now().UTC().Truncate(1e6)}
-	creds := cogniscape.Credentials{JiraSecret: secret.NewJiraSecret(), APIToken: secret.NewAPIToken()}
+	c, creds := db.newCustomer(name)
 	if err := db.insertCustomer(ctx, db.pool, c, creds); err != nil {
 		return nil, cogniscape.Credentials{}, unavailable("create customer", err)
 	}
@@ -32,8 +30,7 @@ func (db *DB) CreateFirstCustomer(ctx context.Context, name string) (*cogniscape
 	if name == "" {
 		return nil, cogniscape.Credentials{}, cogniscape.Errorf(cogniscape.EINVALID, "customer name is required")
 	}
-	c := &cogniscape.Customer{Key: secret.NewCustomerKey(), Name: text(name), CreatedAt: db.Now().UTC().Truncate(1e6)}
-	creds := cogniscape.Credentials{JiraSecret: secret.NewJiraSecret(), APIToken: secret.NewAPIToken()}
+	c, creds := db.newCustomer(name)
 	created := false
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey(lockNamespace("first-customer", db.schema), 0)); err != nil {
@@ -53,6 +50,11 @@ func (db *DB) CreateFirstCustomer(ctx context.Context, name string) (*cogniscape
 		return nil, cogniscape.Credentials{}, nil
 	}
 	return c, creds, nil
+}
+
+func (db *DB) newCustomer(name string) (*cogniscape.Customer, cogniscape.Credentials) {
+	return &cogniscape.Customer{Key: secret.NewCustomerKey(), Name: text(name), CreatedAt: db.Now().UTC().Truncate(1e6)},
+		cogniscape.Credentials{JiraSecret: secret.NewJiraSecret(), APIToken: secret.NewAPIToken()}
 }
 
 type rowQuerier interface {
@@ -107,11 +109,6 @@ func (db *DB) CustomerByKey(ctx context.Context, key string) (*cogniscape.Custom
 	return &c, nil
 }
 
-type cachedSecret struct {
-	id            int64
-	sealed, plain []byte
-}
-
 // JiraSecret returns the customer's current webhook secret, read from the
 // database on every call, and refreshes the cache CachedJiraSecret answers
 // from.
@@ -120,22 +117,16 @@ func (db *DB) JiraSecret(ctx context.Context, customerKey string) (int64, []byte
 	var sealed []byte
 	err := db.pool.QueryRow(ctx, `SELECT id, secret_enc FROM customers WHERE key = $1`, text(customerKey)).Scan(&id, &sealed)
 	if errors.Is(err, pgx.ErrNoRows) {
-		db.secretCache.Delete(customerKey)
+		db.secrets.Forget(customerKey)
 		return 0, nil, cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
 	}
 	if err != nil {
 		return 0, nil, unavailable("read secret", err)
 	}
-	if v, ok := db.secretCache.Load(customerKey); ok {
-		if c := v.(cachedSecret); bytes.Equal(c.sealed, sealed) {
-			return id, c.plain, nil
-		}
-	}
-	plain, err := db.box.Open(sealed, customerKey)
+	plain, err := db.secrets.Open(db.box, customerKey, id, sealed)
 	if err != nil {
 		return 0, nil, &cogniscape.Error{Code: cogniscape.EINTERNAL, Message: "cannot decrypt customer secret", Err: err}
 	}
-	db.secretCache.Store(customerKey, cachedSecret{id: id, sealed: sealed, plain: plain})
 	return id, plain, nil
 }
 
@@ -145,12 +136,7 @@ func (db *DB) JiraSecret(ctx context.Context, customerKey string) (int64, []byte
 // (cogniscape.SecretCache), so a rotation on any replica refuses the old
 // secret everywhere on the next request.
 func (db *DB) CachedJiraSecret(customerKey string) (int64, []byte, string, bool) {
-	v, ok := db.secretCache.Load(customerKey)
-	if !ok {
-		return 0, nil, "", false
-	}
-	c := v.(cachedSecret)
-	return c.id, c.plain, string(c.sealed), true
+	return db.secrets.Get(customerKey)
 }
 
 // RotateJiraSecret replaces the customer's webhook secret and returns the new one.
@@ -160,7 +146,7 @@ func (db *DB) RotateJiraSecret(ctx context.Context, customerKey string) (string,
 		db.box.Seal([]byte(s), customerKey), ms(db.Now()), text(customerKey))
 	// Forget the old secret here at once; other replicas' caches learn of
 	// the rotation when an append with the old secret's version is refused.
-	db.secretCache.Delete(customerKey)
+	db.secrets.Forget(customerKey)
 	if err != nil {
 		return "", unavailable("rotate secret", err)
 	}

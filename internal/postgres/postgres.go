@@ -73,7 +73,7 @@ type DB struct {
 	stopped chan struct{}
 	closeMu sync.Once
 
-	secretCache sync.Map // customer key → cachedSecret
+	secrets secret.Cache // decrypted webhook secrets, checked where events are stored
 }
 
 var _ cogniscape.Store = (*DB)(nil)

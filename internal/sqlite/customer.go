@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -105,11 +104,6 @@ func (db *DB) CustomerByKey(ctx context.Context, key string) (*cogniscape.Custom
 	return &c, nil
 }
 
-type cachedSecret struct {
-	id            int64
-	sealed, plain []byte
-}
-
 // JiraSecret returns the customer's current webhook secret, read from the
 // database on every call, and refreshes the cache CachedJiraSecret answers
 // from.
@@ -118,22 +112,16 @@ func (db *DB) JiraSecret(ctx context.Context, customerKey string) (int64, []byte
 	var sealed []byte
 	err := db.queryRow(ctx, `SELECT id, secret_enc FROM customers WHERE key = ?`, customerKey).Scan(&id, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
-		db.secretCache.Delete(customerKey)
+		db.secrets.Forget(customerKey)
 		return 0, nil, cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
 	}
 	if err != nil {
 		return 0, nil, unavailable("read secret", err)
 	}
-	if v, ok := db.secretCache.Load(customerKey); ok {
-		if c := v.(cachedSecret); bytes.Equal(c.sealed, sealed) {
-			return id, c.plain, nil
-		}
-	}
-	plain, err := db.box.Open(sealed, customerKey)
+	plain, err := db.secrets.Open(db.box, customerKey, id, sealed)
 	if err != nil {
 		return 0, nil, &cogniscape.Error{Code: cogniscape.EINTERNAL, Message: "cannot decrypt customer secret", Err: err}
 	}
-	db.secretCache.Store(customerKey, cachedSecret{id: id, sealed: sealed, plain: plain})
 	return id, plain, nil
 }
 
@@ -143,12 +131,7 @@ func (db *DB) JiraSecret(ctx context.Context, customerKey string) (int64, []byte
 // transaction that stores the event (cogniscape.SecretCache). Only keys
 // found in the database are cached, so unknown keys cannot grow the cache.
 func (db *DB) CachedJiraSecret(customerKey string) (int64, []byte, string, bool) {
-	v, ok := db.secretCache.Load(customerKey)
-	if !ok {
-		return 0, nil, "", false
-	}
-	c := v.(cachedSecret)
-	return c.id, c.plain, string(c.sealed), true
+	return db.secrets.Get(customerKey)
 }
 
 // RotateJiraSecret replaces the customer's webhook secret and returns the new one.
@@ -167,7 +150,7 @@ func (db *DB) RotateJiraSecret(ctx context.Context, customerKey string) (string,
 	})
 	// Forget the old secret here at once; other processes' caches learn of
 	// the rotation when an append with the old secret's version is refused.
-	db.secretCache.Delete(customerKey)
+	db.secrets.Forget(customerKey)
 	if err != nil {
 		return "", err
 	}

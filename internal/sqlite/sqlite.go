@@ -68,7 +68,7 @@ type DB struct {
 	stopped    chan struct{}
 	closeMu    sync.Once
 
-	secretCache sync.Map // customer key → cachedSecret
+	secrets secret.Cache // decrypted webhook secrets, checked where events are stored
 
 	walFrames, walBacklog atomic.Int64 // as the checkpointer last saw them
 	walRestartFrames      int64        // walRestartFrames; tests lower it
