@@ -55,24 +55,18 @@ func (r Reader) SprintReport(ctx context.Context, customerID int64, id string, n
 	if err != nil {
 		return nil, err
 	}
-	g := &graphCtx{r: r, ctx: ctx, customerID: customerID, site: sn.Key.Site}
 	sourceIDs := []int64{sn.StoreID}
-	// Status histories and worklogs of all members in two reads, not two
-	// per issue.
-	var members, atEnd []int64
+	var members []int64
+	var atEnd []*Node
 	for _, im := range m {
 		members = append(members, im.node.StoreID)
 		if im.atEnd {
-			atEnd = append(atEnd, im.node.StoreID)
+			atEnd = append(atEnd, im.node)
 		}
 	}
-	statusChanges, err := r.Store.ChangesOfNodes(ctx, customerID, atEnd, "status")
+	flows, err := r.issueFlows(ctx, customerID, atEnd, now)
 	if err != nil {
 		return nil, err
-	}
-	statusOf := map[int64][]ChangeRecord{}
-	for _, c := range statusChanges {
-		statusOf[c.Node] = append(statusOf[c.Node], c)
 	}
 	for _, im := range m {
 		key := issueKey(im.node)
@@ -89,10 +83,7 @@ func (r Reader) SprintReport(ctx context.Context, customerID int64, id string, n
 			rep.Removed = append(rep.Removed, key)
 		}
 		if im.atEnd {
-			created, _ := time.Parse(time.RFC3339, im.node.String("created"))
-			f := issueFlow(created, im.node.String("status_id"), im.node.String("status"), im.node.String("status_category"),
-				statusOf[im.node.StoreID], namer{g}, now)
-			switch done := f.categoryAt(end) == CategoryDone; {
+			switch done := flows[im.node.StoreID].categoryAt(end) == CategoryDone; {
 			case done:
 				rep.Completed = append(rep.Completed, key)
 			case rep.Sprint.State == "closed":
@@ -102,7 +93,7 @@ func (r Reader) SprintReport(ctx context.Context, customerID int64, id string, n
 			}
 		}
 	}
-	// Time logged on the members within the sprint.
+	// Time logged on the members within the sprint, read for all at once.
 	worklogs, err := r.Store.NodesInto(ctx, customerID, members, RelIssue, KindWorklog)
 	if err != nil {
 		return nil, err
@@ -127,6 +118,35 @@ func (r Reader) SprintReport(ctx context.Context, customerID int64, id string, n
 		return nil, err
 	}
 	return rep, nil
+}
+
+// issueFlows computes each issue's flow from its node and its status
+// history, read for all the issues in one query rather than per issue.
+func (r Reader) issueFlows(ctx context.Context, customerID int64, issues []*Node, now time.Time) (map[int64]flowOf, error) {
+	ids := make([]int64, 0, len(issues))
+	for _, n := range issues {
+		ids = append(ids, n.StoreID)
+	}
+	changes, err := r.Store.ChangesOfNodes(ctx, customerID, ids, "status")
+	if err != nil {
+		return nil, err
+	}
+	statusOf := map[int64][]ChangeRecord{}
+	for _, c := range changes {
+		statusOf[c.Node] = append(statusOf[c.Node], c)
+	}
+	sites := map[string]*graphCtx{} // status names are per site
+	flows := make(map[int64]flowOf, len(issues))
+	for _, n := range issues {
+		g := sites[n.Key.Site]
+		if g == nil {
+			g = &graphCtx{r: r, ctx: ctx, customerID: customerID, site: n.Key.Site}
+			sites[n.Key.Site] = g
+		}
+		created, _ := time.Parse(time.RFC3339, n.String("created"))
+		flows[n.StoreID] = issueFlow(created, n.String("status_id"), n.String("status"), n.String("status_category"), statusOf[n.StoreID], namer{g}, now)
+	}
+	return flows, nil
 }
 
 // issueMembership is one issue's place in a sprint at its start and end.
@@ -217,25 +237,14 @@ func (r Reader) VersionReport(ctx context.Context, customerID int64, id string, 
 		return nil, err
 	}
 	rep := &VersionReport{Version: *v, Shipped: []Delivered{}, NotDone: []string{}, Definitions: FlowDefinitions}
-	// The status histories of all the release's issues in one read, not a
-	// whole lifecycle each.
-	ids := make([]int64, 0, len(issues))
-	for _, n := range issues {
-		ids = append(ids, n.StoreID)
-	}
-	changes, err := r.Store.ChangesOfNodes(ctx, customerID, ids, "status")
+	flows, err := r.issueFlows(ctx, customerID, issues, now)
 	if err != nil {
 		return nil, err
 	}
-	statusOf := map[int64][]ChangeRecord{}
-	for _, c := range changes {
-		statusOf[c.Node] = append(statusOf[c.Node], c)
-	}
-	var leads, cycles []int64
+	var leads, cycles, ids []int64
 	for _, n := range issues {
-		g := &graphCtx{r: r, ctx: ctx, customerID: customerID, site: n.Key.Site}
-		created, _ := time.Parse(time.RFC3339, n.String("created"))
-		f := issueFlow(created, n.String("status_id"), n.String("status"), n.String("status_category"), statusOf[n.StoreID], namer{g}, now)
+		ids = append(ids, n.StoreID)
+		f := flows[n.StoreID]
 		key := issueKey(n)
 		if f.done.IsZero() {
 			rep.NotDone = append(rep.NotDone, key)

@@ -244,6 +244,26 @@ type secretCheck struct {
 	version    string
 }
 
+// secretVersions are customers' current secret versions, read once per
+// group commit. They are read under the write lock, in the transaction that
+// stores the deliveries: a rotation committed by any process before it
+// refuses what the old secret authenticated.
+type secretVersions map[int64]string
+
+func (v secretVersions) current(ctx context.Context, db *DB, tx *sql.Tx, check *secretCheck) (bool, error) {
+	version, seen := v[check.customerID]
+	if !seen {
+		var sealed []byte
+		err := db.txQueryRow(ctx, tx, `SELECT secret_enc FROM customers WHERE id = ?`, check.customerID).Scan(&sealed)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return false, err
+		}
+		version = string(sealed)
+		v[check.customerID] = version
+	}
+	return version == check.version, nil
+}
+
 // errStaleSecret refuses a delivery authenticated with a cached secret that
 // was rotated away before the delivery could be stored.
 var errStaleSecret = cogniscape.Errorf(cogniscape.ECONFLICT, "customer secret changed")
@@ -418,28 +438,16 @@ func (db *DB) tryTogether(jobs []writeJob) (errs []error, ok bool) {
 		}
 		return errs, false
 	}
-	// Secret versions are checked under the write lock, in the transaction
-	// that stores the deliveries, once per customer in the batch: a rotation
-	// committed by any process before this point refuses what the old secret
-	// authenticated.
-	var current map[int64]string
+	secrets := secretVersions{}
 	for i, j := range jobs {
 		if j.secret != nil {
-			if current == nil {
-				current = map[int64]string{}
+			current, err := secrets.current(ctx, db, tx, j.secret)
+			if err != nil {
+				errs[i] = err
+				tx.Rollback()
+				return errs, false
 			}
-			v, seen := current[j.secret.customerID]
-			if !seen {
-				var sealed []byte
-				if err := db.txQueryRow(ctx, tx, `SELECT secret_enc FROM customers WHERE id = ?`, j.secret.customerID).Scan(&sealed); err != nil && !errors.Is(err, sql.ErrNoRows) {
-					errs[i] = err
-					tx.Rollback()
-					return errs, false
-				}
-				v = string(sealed)
-				current[j.secret.customerID] = v
-			}
-			if v != j.secret.version {
+			if !current {
 				errs[i] = errStaleSecret
 				continue
 			}
