@@ -455,38 +455,27 @@ func (r Reader) Sprint(ctx context.Context, customerID int64, id string) (*Sprin
 // issueKeysInto returns the keys of the live issues whose rel points at n.
 func (r Reader) issueKeysInto(ctx context.Context, customerID int64, n *Node, rel string) ([]string, error) {
 	issues, err := r.issuesInto(ctx, customerID, n, rel)
-	if err != nil {
-		return nil, err
-	}
-	keys := make([]string, 0, len(issues))
-	for _, x := range issues {
-		keys = append(keys, issueKey(x))
-	}
-	return keys, nil
+	return keysOf(issues), err
 }
 
 // issuesInto returns the live issues related to n by rel, in key order.
 func (r Reader) issuesInto(ctx context.Context, customerID int64, n *Node, rel string) ([]*Node, error) {
-	in, err := r.Store.EdgesTo(ctx, customerID, n.StoreID, rel)
+	ns, err := r.Store.NodesInto(ctx, customerID, []int64{n.StoreID}, rel, KindIssue)
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]int64, 0, len(in))
-	for _, e := range in {
-		ids = append(ids, e.Src)
-	}
-	ns, err := r.Store.Nodes(ctx, customerID, ids)
-	if err != nil {
-		return nil, err
-	}
-	issues := []*Node{}
-	for _, x := range ns {
-		if x.Key.Kind == KindIssue && !x.Deleted {
-			issues = append(issues, x)
-		}
-	}
+	issues := slices.DeleteFunc(ns, func(x *Node) bool { return x.Deleted })
 	slices.SortFunc(issues, func(a, b *Node) int { return compareKeys(issueKey(a), issueKey(b)) })
 	return issues, nil
+}
+
+// keysOf returns the issues' keys, never nil.
+func keysOf(issues []*Node) []string {
+	keys := make([]string, 0, len(issues))
+	for _, x := range issues {
+		keys = append(keys, issueKey(x))
+	}
+	return keys
 }
 
 func issueKey(n *Node) string {
@@ -562,10 +551,7 @@ func (r Reader) version(ctx context.Context, customerID int64, id string) (*Vers
 	if err != nil {
 		return nil, nil, err
 	}
-	v.Issues = make([]string, 0, len(issues))
-	for _, x := range issues {
-		v.Issues = append(v.Issues, issueKey(x))
-	}
+	v.Issues = keysOf(issues)
 	return v, issues, nil
 }
 

@@ -357,7 +357,6 @@ func startChild(ctx context.Context, self string, env []string, args ...string) 
 }
 
 // stop ends the child with SIGTERM and returns its peak resident memory.
-// stop ends the child and returns its peak resident memory.
 func (c *child) stop() int64 {
 	peak := peakRSS(c.cmd.Process.Pid)
 	c.cmd.Process.Signal(syscall.SIGTERM)
@@ -376,8 +375,8 @@ func peakRSS(pid int) int64 {
 		return 0
 	}
 	for _, line := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmHWM:" { // "VmHWM:  72304 kB"
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
 			return kb << 10
 		}
 	}

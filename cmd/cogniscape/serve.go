@@ -186,20 +186,18 @@ func parseProxies(list string) ([]netip.Prefix, error) {
 		if item == "" {
 			continue
 		}
-		if strings.Contains(item, "/") {
-			p, err := netip.ParsePrefix(item)
-			if err != nil {
-				return nil, fmt.Errorf("--trusted-proxies: %q is not an address or CIDR range", item)
-			}
-			out = append(out, p.Masked())
-			continue
-		}
+		var p netip.Prefix
 		a, err := netip.ParseAddr(item)
+		if err == nil {
+			a = a.Unmap()
+			p = netip.PrefixFrom(a, a.BitLen())
+		} else if p, err = netip.ParsePrefix(item); err == nil {
+			p = p.Masked()
+		}
 		if err != nil {
 			return nil, fmt.Errorf("--trusted-proxies: %q is not an address or CIDR range", item)
 		}
-		a = a.Unmap()
-		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		out = append(out, p)
 	}
 	return out, nil
 }
