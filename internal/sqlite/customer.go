@@ -17,7 +17,7 @@ func (db *DB) CreateCustomer(ctx context.Context, name string) (*cogniscape.Cust
 		return nil, cogniscape.Credentials{}, cogniscape.Errorf(cogniscape.EINVALID, "customer name is required")
 	}
 	c, creds := db.newCustomer(name)
-	if err := db.exec(ctx, func(tx *sql.Tx) error { return db.insertCustomer(ctx, tx, c, creds) }); err != nil {
+	if err := db.exec(ctx, func(ctx context.Context, tx *sql.Tx) error { return db.insertCustomer(ctx, tx, c, creds) }); err != nil {
 		return nil, cogniscape.Credentials{}, unavailable("create customer", err)
 	}
 	return c, creds, nil
@@ -32,7 +32,7 @@ func (db *DB) CreateFirstCustomer(ctx context.Context, name string) (*cogniscape
 	}
 	c, creds := db.newCustomer(name)
 	created := false
-	err := db.exec(ctx, func(tx *sql.Tx) error {
+	err := db.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var exists bool
 		if err := db.txQueryRow(ctx, tx, `SELECT EXISTS (SELECT 1 FROM customers)`).Scan(&exists); err != nil || exists {
 			return err
@@ -137,7 +137,7 @@ func (db *DB) CachedJiraSecret(customerKey string) (int64, []byte, string, bool)
 // RotateJiraSecret replaces the customer's webhook secret and returns the new one.
 func (db *DB) RotateJiraSecret(ctx context.Context, customerKey string) (string, error) {
 	s := secret.NewJiraSecret()
-	err := db.exec(ctx, func(tx *sql.Tx) error {
+	err := db.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := db.txExec(ctx, tx, `UPDATE customers SET secret_enc = ?, secret_rotated_at = ? WHERE key = ?`,
 			db.box.Seal([]byte(s), customerKey), ms(db.Now()), customerKey)
 		if err != nil {
@@ -176,7 +176,7 @@ func (db *DB) CustomerByAPIToken(ctx context.Context, token string) (*cogniscape
 // CreateAPIToken issues another read token for the customer.
 func (db *DB) CreateAPIToken(ctx context.Context, customerID int64) (string, error) {
 	tok := secret.NewAPIToken()
-	err := db.exec(ctx, func(tx *sql.Tx) error {
+	err := db.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := db.txExec(ctx, tx, `INSERT INTO api_tokens (customer_id, hash, created_at) VALUES (?, ?, ?)`,
 			customerID, secret.HashToken(tok), ms(db.Now()))
 		return err

@@ -20,7 +20,7 @@ func (db *DB) Append(ctx context.Context, ev *cogniscape.Event, size int) (cogni
 	if ev.SecretVersion != "" {
 		check = &secretCheck{customerID: ev.CustomerID, version: ev.SecretVersion}
 	}
-	err := db.execChecked(ctx, check, func(tx *sql.Tx) error {
+	err := db.execChecked(ctx, check, func(ctx context.Context, tx *sql.Tx) error {
 		outcome = cogniscape.OutcomeAccepted
 		if ev.Ignored {
 			outcome = cogniscape.OutcomeIgnored
@@ -60,7 +60,7 @@ func (db *DB) Append(ctx context.Context, ev *cogniscape.Event, size int) (cogni
 
 // Quarantine keeps an authenticated body that was not accepted, with the reason.
 func (db *DB) Quarantine(ctx context.Context, customerID int64, d cogniscape.Delivery, body []byte) error {
-	err := db.exec(ctx, func(tx *sql.Tx) error {
+	err := db.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := db.txExec(ctx, tx, `INSERT INTO deliveries (customer_id, received_at, event, outcome, identifier, retry, size, reason)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			customerID, ms(d.ReceivedAt), d.Event, cogniscape.OutcomeQuarantined, d.Identifier, d.Retry, d.Size, d.Reason)

@@ -79,7 +79,7 @@ func (db *DB) ProjectionLag(ctx context.Context) (int64, error) {
 // ApplyBatch projects muts (nil entries are events with nothing to project)
 // and moves the checkpoint from → through in one transaction.
 func (db *DB) ApplyBatch(ctx context.Context, customerID int64, from, through int64, muts []*cogniscape.Mutation) error {
-	return db.execBackground(ctx, func(tx *sql.Tx) error {
+	return db.execBackground(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// The transaction holds SQLite's write lock from BEGIN (IMMEDIATE), so
 		// this compare-and-set is atomic across processes too.
 		var cur int64
@@ -390,7 +390,7 @@ func (p *projection) saveRows(m *cogniscape.Mutation) error {
 // rebuilds it from the log (from the stored mutations where the raw bodies
 // are gone). customerID 0 resets every customer.
 func (db *DB) ResetGraph(ctx context.Context, customerID int64) error {
-	return db.exec(ctx, func(tx *sql.Tx) error {
+	return db.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for _, table := range []string{"activity", "changes", "edges", "search", "nodes", "checkpoints"} {
 			q := `DELETE FROM ` + table
 			args := []any{}
@@ -410,7 +410,7 @@ func (db *DB) ResetGraph(ctx context.Context, customerID int64) error {
 // cutoff; their normalised mutations stay.
 func (db *DB) DropRawBodies(ctx context.Context, cutoff time.Time) (int64, error) {
 	var n int64
-	err := db.execBackground(ctx, func(tx *sql.Tx) error {
+	err := db.execBackground(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := db.txExec(ctx, tx, `UPDATE events SET body = NULL WHERE body IS NOT NULL AND received_at < ?
 			AND id <= coalesce((SELECT event_id FROM checkpoints WHERE checkpoints.customer_id = events.customer_id), 0)`, ms(cutoff))
 		if err != nil {

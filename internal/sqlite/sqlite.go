@@ -62,6 +62,7 @@ type DB struct {
 	ckpt                  *sql.DB // checkpoints the WAL into the database file
 	box                   *secret.Box
 
+	wal        *walSyncer    // makes commits durable before their jobs are answered
 	jobs       chan writeJob // acknowledgement-bound writes, grouped into shared commits
 	background chan writeJob // projection and maintenance, one per transaction
 	stop       chan struct{}
@@ -99,16 +100,17 @@ func open(dir string, masterKey []byte, configure func(*DB)) (*DB, error) {
 		return nil, fmt.Errorf("create database: %w", err)
 	}
 	f.Close()
-	// synchronous=FULL: in WAL mode that fsyncs the WAL on every commit, so an
-	// acknowledged event survives a power cut. _txlock=immediate takes the
-	// write lock at BEGIN, avoiding lock-upgrade deadlocks with other
-	// processes (the tenant CLI) writing the same file.
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
-		"&_pragma=foreign_keys(1)&_txlock=immediate"
-	// The writer never checkpoints: a checkpoint inside a commit would stall
-	// every acknowledgement waiting on it. A background goroutine does it
-	// instead, on its own connection, concurrently with the writer.
-	write, err := sql.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint(0)"+fmt.Sprintf("&_pragma=journal_size_limit(%d)", walSizeLimit))
+	// _txlock=immediate takes the write lock at BEGIN, avoiding lock-upgrade
+	// deadlocks with other processes (the tenant CLI) writing the same file.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	// The writer's commits do not wait for the disk (synchronous=NORMAL): the
+	// syncer fsyncs the WAL after each commit, beside the writer, and only
+	// then answers the commit's jobs (walSyncer), so an acknowledged event
+	// survives a power cut as with synchronous=FULL. The writer never
+	// checkpoints either: a checkpoint inside a commit would stall every
+	// acknowledgement waiting on it. A background goroutine does it instead,
+	// on its own connection, concurrently with the writer.
+	write, err := sql.Open("sqlite", dsn+"&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)"+fmt.Sprintf("&_pragma=journal_size_limit(%d)", walSizeLimit))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -129,15 +131,15 @@ func open(dir string, masterKey []byte, configure func(*DB)) (*DB, error) {
 	db := &DB{
 		Path: path, Now: time.Now, RawRetention: 7 * 24 * time.Hour, write: write, read: read, box: box,
 		jobs: make(chan writeJob, 4096), background: make(chan writeJob), stop: make(chan struct{}), stopped: make(chan struct{}),
-		walRestartFrames: walRestartFrames, checkpointEvery: 500 * time.Millisecond,
+		walRestartFrames: walRestartFrames, checkpointEvery: 500 * time.Millisecond, wal: newWALSyncer(path),
 	}
 	db.writeStmts, db.readStmts = newStmtCache(write), newStmtCache(read)
-	if err := db.migrate(context.Background()); err != nil {
+	if err := errors.Join(db.migrate(context.Background()), db.syncNow()); err != nil {
 		write.Close()
 		read.Close()
 		return nil, err
 	}
-	if db.ckpt, err = sql.Open("sqlite", dsn); err != nil {
+	if db.ckpt, err = sql.Open("sqlite", dsn+"&_pragma=synchronous(FULL)"); err != nil {
 		write.Close()
 		read.Close()
 		return nil, err
@@ -146,6 +148,7 @@ func open(dir string, masterKey []byte, configure func(*DB)) (*DB, error) {
 	if configure != nil {
 		configure(db)
 	}
+	go db.wal.run()
 	go db.runWriter()
 	go db.runCheckpointer()
 	return db, nil
@@ -161,6 +164,7 @@ func (db *DB) Close() error {
 	db.closeMu.Do(func() {
 		close(db.stop)
 		<-db.stopped
+		db.wal.close()
 		db.writeStmts.close()
 		db.readStmts.close()
 	})
@@ -169,6 +173,9 @@ func (db *DB) Close() error {
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
+	if err := db.wal.err(); err != nil {
+		return unavailable("ping", err)
+	}
 	var one int
 	if err := db.queryRow(ctx, `SELECT 1 FROM customers LIMIT 1`).Scan(&one); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return unavailable("ping", err)
@@ -230,9 +237,13 @@ func (db *DB) applyMigration(ctx context.Context, name string) error {
 }
 
 // writeJob is one unit of work for the writer: fn runs in a shared
-// transaction; done receives its error, or the commit's.
+// transaction; done receives its error, or the commit's. fn gets the
+// writer's context, never its caller's: a queued job runs to the end even
+// if its caller gives up (a statement interrupted by one caller's context
+// would roll back every job sharing the transaction), and a statement run
+// without a cancellable context costs the driver no watcher goroutine.
 type writeJob struct {
-	fn   func(tx *sql.Tx) error
+	fn   func(ctx context.Context, tx *sql.Tx) error
 	done chan error
 	// secret, when set, is the customer secret version the job's delivery
 	// was authenticated with: fn runs only if it is still current.
@@ -269,13 +280,13 @@ func (v secretVersions) current(ctx context.Context, db *DB, tx *sql.Tx, check *
 var errStaleSecret = cogniscape.Errorf(cogniscape.ECONFLICT, "customer secret changed")
 
 // exec queues fn for the writer and waits until its transaction is durable.
-func (db *DB) exec(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (db *DB) exec(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	return db.execChecked(ctx, nil, fn)
 }
 
 // execChecked is exec for a job that runs only while check's secret
 // version is current; otherwise it fails with errStaleSecret.
-func (db *DB) execChecked(ctx context.Context, check *secretCheck, fn func(tx *sql.Tx) error) error {
+func (db *DB) execChecked(ctx context.Context, check *secretCheck, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	job := writeJob{fn: fn, done: make(chan error, 1), secret: check}
 	select {
 	case db.jobs <- job:
@@ -294,7 +305,7 @@ func (db *DB) runWriter() {
 	var nextBackground time.Time
 	runBackground := func(j writeJob) {
 		start := time.Now()
-		db.commit([]writeJob{j})
+		db.commit([]writeJob{j}, false)
 		db.restartWAL() // projection catching up keeps the writer busy too
 		// While webhooks keep the writer busy, background work gets at most
 		// a quarter of its time.
@@ -326,7 +337,7 @@ func (db *DB) runWriter() {
 				break drain
 			}
 		}
-		db.commit(batch)
+		db.commit(batch, true)
 		db.restartWAL()
 		// Under sustained webhook load the foreground queue never empties;
 		// let background work through now and then so projection keeps
@@ -380,9 +391,9 @@ func (db *DB) drainOnStop() {
 	for {
 		select {
 		case j := <-db.jobs:
-			db.commit([]writeJob{j})
+			db.commit([]writeJob{j}, false)
 		case j := <-db.background:
-			db.commit([]writeJob{j})
+			db.commit([]writeJob{j}, false)
 		default:
 			return
 		}
@@ -391,7 +402,7 @@ func (db *DB) drainOnStop() {
 
 // execBackground is exec for work nobody is waiting to acknowledge
 // (projection, maintenance): it yields to webhook appends.
-func (db *DB) execBackground(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (db *DB) execBackground(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	job := writeJob{fn: fn, done: make(chan error, 1)}
 	select {
 	case db.background <- job:
@@ -404,67 +415,108 @@ func (db *DB) execBackground(ctx context.Context, fn func(tx *sql.Tx) error) err
 }
 
 // commit runs the batch in one transaction, so that its jobs share one
-// fsync. Should one job fail, the transaction is rolled back and every job
-// runs again in a transaction of its own: a bad job fails alone, and no job
-// pays for per-job savepoints in the common case.
-func (db *DB) commit(batch []writeJob) {
-	if len(batch) > 1 {
-		if errs, ok := db.tryTogether(batch); ok {
-			for i, j := range batch {
-				j.done <- errs[i]
-			}
-			return
-		}
+// fsync, and hands it to the syncer, which answers the jobs once the commit
+// is on disk. With absorb, jobs that arrive while the syncer is still busy
+// with the previous commit join the transaction: they would only wait
+// otherwise. Should one job fail, the transaction is rolled back and every
+// job runs again in a transaction of its own: a bad job fails alone, and no
+// job pays for per-job savepoints in the common case.
+func (db *DB) commit(batch []writeJob, absorb bool) {
+	jobs, errs, ok := db.tryTogether(batch, absorb)
+	if ok {
+		db.wal.queue <- syncedBatch{jobs, errs}
+		return
 	}
-	for _, j := range batch {
-		errs, ok := db.tryTogether([]writeJob{j})
-		if !ok && errs[0] == nil {
-			errs[0] = cogniscape.Errorf(cogniscape.EUNAVAILABLE, "storage unavailable")
+	if len(jobs) == 1 {
+		jobs[0].done <- orUnavailable(errs[0])
+		return
+	}
+	for _, j := range jobs {
+		one, errs, ok := db.tryTogether([]writeJob{j}, false)
+		if ok {
+			db.wal.queue <- syncedBatch{one, errs}
+			continue
 		}
-		j.done <- errs[0]
+		j.done <- orUnavailable(errs[0])
 	}
 }
 
-// tryTogether runs jobs in one transaction and commits it if every job
-// succeeded. It reports ok=false, having rolled back, if any job or the
-// commit failed; errs then holds what is known of each job's failure.
-func (db *DB) tryTogether(jobs []writeJob) (errs []error, ok bool) {
+func orUnavailable(err error) error {
+	if err == nil {
+		return cogniscape.Errorf(cogniscape.EUNAVAILABLE, "storage unavailable")
+	}
+	return err
+}
+
+// tryTogether runs jobs in one transaction and commits it, once the syncer
+// is idle, if every job succeeded; with absorb it runs the jobs that arrive
+// meanwhile too, up to maxBatch. It returns every job it ran and, when ok,
+// keeps the syncer's token for them. It reports ok=false, having rolled
+// back, if any job or the commit failed; errs then holds what is known of
+// each job's failure.
+func (db *DB) tryTogether(jobs []writeJob, absorb bool) (_ []writeJob, errs []error, ok bool) {
 	errs = make([]error, len(jobs))
+	fail := func(err error) ([]writeJob, []error, bool) {
+		for i := range errs {
+			errs[i] = err
+		}
+		return jobs, errs, false
+	}
+	if err := db.wal.err(); err != nil {
+		return fail(unavailable("write", err))
+	}
 	ctx := context.Background()
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		for i := range errs {
-			errs[i] = unavailable("begin", err)
-		}
-		return errs, false
+		return fail(unavailable("begin", err))
 	}
 	secrets := secretVersions{}
-	for i, j := range jobs {
-		if j.secret != nil {
+	// run runs jobs[i]; false means it failed and tx is rolled back.
+	run := func(i int) bool {
+		if j := jobs[i]; j.secret != nil {
 			current, err := secrets.current(ctx, db, tx, j.secret)
 			if err != nil {
 				errs[i] = err
 				tx.Rollback()
-				return errs, false
+				return false
 			}
 			if !current {
 				errs[i] = errStaleSecret
-				continue
+				return true
 			}
 		}
-		if errs[i] = j.fn(tx); errs[i] != nil {
+		if errs[i] = jobs[i].fn(ctx, tx); errs[i] != nil {
 			tx.Rollback()
-			return errs, false
+			return false
+		}
+		return true
+	}
+	for i := range jobs {
+		if !run(i) {
+			return jobs, errs, false
+		}
+	}
+	for waiting := true; waiting; {
+		var more chan writeJob // nil: wait for the syncer only
+		if absorb && len(jobs) < maxBatch {
+			more = db.jobs
+		}
+		select {
+		case <-db.wal.idle:
+			waiting = false
+		case j := <-more:
+			jobs, errs = append(jobs, j), append(errs, nil)
+			if !run(len(jobs) - 1) {
+				return jobs, errs, false
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
+		db.wal.idle <- struct{}{}
 		tx.Rollback()
-		for i := range errs {
-			errs[i] = unavailable("commit", err)
-		}
-		return errs, false
+		return fail(unavailable("commit", err))
 	}
-	return errs, true
+	return jobs, errs, true
 }
 
 // unavailable wraps a driver failure as EUNAVAILABLE, keeping the cause for

@@ -29,7 +29,7 @@ func (db *DB) CreateUser(ctx context.Context, u *cogniscape.User, passwordHash s
 	}
 	created := db.Now().UTC().Truncate(time.Millisecond)
 	var id int64
-	err := db.exec(ctx, func(tx *sql.Tx) error {
+	err := db.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM customers WHERE id = ?`, u.CustomerID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
 			return cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
@@ -76,7 +76,7 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, passwordHash string
 	if passwordHash == "" {
 		return cogniscape.Errorf(cogniscape.EINVALID, "a password is required")
 	}
-	err := db.exec(ctx, func(tx *sql.Tx) error {
+	err := db.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, passwordHash, userID)
 		if err != nil {
 			return err
@@ -95,7 +95,7 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, passwordHash string
 func (db *DB) CreateSession(ctx context.Context, userID int64, expires time.Time) (string, error) {
 	token := secret.Random(32)
 	now := db.Now()
-	err := db.exec(ctx, func(tx *sql.Tx) error {
+	err := db.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = ?`, userID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
 			return cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown user")
@@ -141,7 +141,7 @@ func (db *DB) SessionByToken(ctx context.Context, token string) (*cogniscape.Ses
 
 // DeleteSession ends the session with this token, if there is one.
 func (db *DB) DeleteSession(ctx context.Context, token string) error {
-	err := db.exec(ctx, func(tx *sql.Tx) error {
+	err := db.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, secret.HashToken(token))
 		return err
 	})
@@ -161,7 +161,7 @@ func (db *DB) AppendAudit(ctx context.Context, e *cogniscape.AuditEntry) error {
 	if e.UserID != 0 {
 		user = sql.NullInt64{Int64: e.UserID, Valid: true}
 	}
-	err := db.exec(ctx, func(tx *sql.Tx) error {
+	err := db.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO audit_log (customer_id, user_id, email, at, action, detail, addr) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			e.CustomerID, user, e.Email, ms(e.At), e.Action, e.Detail, e.Addr)
 		if err != nil {

@@ -1,0 +1,175 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cogniscape/cogniscape"
+)
+
+func testEvent(customerID int64, key string) *cogniscape.Event {
+	return &cogniscape.Event{CustomerID: customerID, ReceivedAt: time.Now(), Source: "jira", Type: "jira:issue_updated",
+		DedupKey: key, Timestamp: time.Now(), Body: []byte(`{"webhookEvent":"jira:issue_updated"}`)}
+}
+
+// An append is answered only once the WAL holding its commit is on disk,
+// although the commit itself (visible to readers) comes first.
+func TestAppendWaitsForTheWALOnDisk(t *testing.T) {
+	var armed atomic.Bool
+	release := make(chan struct{})
+	db, err := open(t.TempDir(), make([]byte, 32), func(db *DB) {
+		db.wal.flush = func(f *os.File) error {
+			if armed.Load() {
+				<-release
+			}
+			return fdatasync(f)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	c, _, err := db.CreateCustomer(ctx, "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	customerID := c.ID
+	armed.Store(true)
+	answered := make(chan error, 1)
+	go func() {
+		_, err := db.Append(ctx, testEvent(customerID, "1"), 10)
+		answered <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		if err := db.queryRow(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the append was never committed")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case err := <-answered:
+		t.Fatalf("append answered (err %v) before its WAL was synced", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A failed fsync fails the writes it was to make durable and every write
+// after it: the kernel may have dropped what it could not write, so no
+// later fsync proves anything until the process restarts.
+func TestFailedSyncFailsTheStore(t *testing.T) {
+	fail := make(chan bool, 1)
+	calls := 0
+	db, err := open(t.TempDir(), make([]byte, 32), func(db *DB) {
+		db.wal.flush = func(f *os.File) error {
+			calls++
+			if len(fail) > 0 && <-fail {
+				return errors.New("input/output error")
+			}
+			return fdatasync(f)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	c, _, err := db.CreateCustomer(ctx, "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fail <- true
+	if _, err := db.Append(ctx, testEvent(c.ID, "1"), 10); cogniscape.ErrorCode(err) != cogniscape.EUNAVAILABLE {
+		t.Fatalf("append whose fsync failed: err %v, want EUNAVAILABLE", err)
+	}
+	before := calls
+	if _, err := db.Append(ctx, testEvent(c.ID, "2"), 10); cogniscape.ErrorCode(err) != cogniscape.EUNAVAILABLE {
+		t.Fatalf("append after a failed fsync: err %v, want EUNAVAILABLE", err)
+	}
+	if calls != before {
+		t.Fatal("the store synced again after a failed fsync")
+	}
+	if err := db.Ping(ctx); cogniscape.ErrorCode(err) != cogniscape.EUNAVAILABLE {
+		t.Fatalf("ping after a failed fsync: err %v, want EUNAVAILABLE", err)
+	}
+}
+
+// Should the WAL file ever be replaced, the syncer syncs the new one.
+func TestSyncerFollowsAReplacedWAL(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "x.db")
+	if err := os.WriteFile(dbPath+"-wal", []byte("first"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := newWALSyncer(dbPath)
+	if err := s.sync(); err != nil {
+		t.Fatal(err)
+	}
+	first := s.file
+	if err := os.Remove(dbPath + "-wal"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dbPath+"-wal", []byte("second"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.sync(); err != nil {
+		t.Fatal(err)
+	}
+	held, err1 := s.file.Stat()
+	current, err2 := os.Stat(dbPath + "-wal")
+	if err := errors.Join(err1, err2); err != nil {
+		t.Fatal(err)
+	}
+	if s.file == first || !os.SameFile(held, current) {
+		t.Fatal("the syncer kept syncing the replaced WAL")
+	}
+	s.file.Close()
+}
+
+// A job runs to its end with the writer's context even when its caller
+// gives up meanwhile: the caller's context would interrupt the statement
+// and roll back every job sharing its transaction.
+func TestCallerGivingUpDoesNotInterruptItsJob(t *testing.T) {
+	db, err := Open(t.TempDir(), make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c, _, err := db.CreateCustomer(context.Background(), "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	err = db.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		cancel() // the caller gives up while its job runs
+		_, err := db.txExec(ctx, tx, `UPDATE customers SET name = 'B' WHERE id = ?`, c.ID)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("job whose caller gave up: %v", err)
+	}
+	var name string
+	if err := db.queryRow(context.Background(), `SELECT name FROM customers WHERE id = ?`, c.ID).Scan(&name); err != nil || name != "B" {
+		t.Fatalf("name %q, err %v; want the job's update kept", name, err)
+	}
+}
