@@ -80,7 +80,8 @@ type EventLog interface {
 	// delivery with the same DedupKey is already in the customer's log.
 	// ECONFLICT if ev.SecretVersion is set and no longer the customer's
 	// current secret (nothing is stored). Failures of the store are
-	// EUNAVAILABLE.
+	// EUNAVAILABLE. Neither Append nor Quarantine keeps the body once it
+	// returns: the caller may reuse the buffer.
 	Append(ctx context.Context, ev *Event, size int) (Outcome, error)
 	// Quarantine stores a body that could not be accepted, with the reason.
 	Quarantine(ctx context.Context, customerID int64, d Delivery, body []byte) error

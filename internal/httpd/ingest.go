@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/cogniscape/cogniscape"
@@ -99,7 +100,8 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, src WebhookSourc
 		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "body too large"})
 		return "too_large"
 	}
-	body, err := readBody(http.MaxBytesReader(w, r.Body, s.MaxBody), r.ContentLength)
+	body, release, err := readBody(http.MaxBytesReader(w, r.Body, s.MaxBody), r.ContentLength)
+	defer release()
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -191,16 +193,40 @@ func dedupKey(site, identifier string, body []byte) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// readBody reads a request body of the declared length in one allocation
+// bodyBuffers recycles the buffers of webhook bodies up to pooledBodyLimit:
+// they are half of what an acknowledgement allocates, and nothing keeps a
+// body once its request is answered (the stores copy it into the
+// transaction).
+var bodyBuffers sync.Pool
+
+const pooledBodyLimit = 64 << 10
+
+// readBody reads a request body of the declared length in one buffer
 // (net/http stops the body at Content-Length), or of unknown length with
-// io.ReadAll.
-func readBody(body io.Reader, contentLength int64) ([]byte, error) {
-	if contentLength <= 0 {
-		return io.ReadAll(body)
+// io.ReadAll. release returns the buffer for reuse: call it once the body
+// is no longer needed.
+func readBody(body io.Reader, contentLength int64) (_ []byte, release func(), err error) {
+	if contentLength <= 0 || contentLength > pooledBodyLimit {
+		var buf []byte
+		if contentLength <= 0 {
+			buf, err = io.ReadAll(body)
+		} else {
+			buf = make([]byte, contentLength)
+			_, err = io.ReadFull(body, buf)
+		}
+		return buf, func() {}, err
 	}
-	buf := make([]byte, contentLength)
+	p, _ := bodyBuffers.Get().(*[]byte)
+	if p == nil {
+		p = new([]byte)
+	}
+	if int64(cap(*p)) < contentLength {
+		*p = make([]byte, contentLength, max(contentLength, 16<<10))
+	}
+	buf := (*p)[:contentLength]
+	release = func() { bodyBuffers.Put(p) }
 	if _, err := io.ReadFull(body, buf); err != nil {
-		return nil, err
+		return nil, release, err
 	}
-	return buf, nil
+	return buf, release, nil
 }

@@ -6,6 +6,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -155,6 +156,13 @@ func testCustomers(t *testing.T, s cogniscape.Store) {
 	}
 }
 
+// clobber overwrites a buffer the store must not have kept.
+func clobber(b []byte) {
+	for i := range b {
+		b[i] = 'x'
+	}
+}
+
 // event builds a delivery of webhookEvent with a dedup key.
 func event(c int64, typ, dedup string, at time.Time, body []byte) *cogniscape.Event {
 	return &cogniscape.Event{CustomerID: c, ReceivedAt: at, Source: "jira", Type: typ, Site: site, Identifier: dedup,
@@ -172,6 +180,7 @@ func testEventLog(t *testing.T, s cogniscape.Store) {
 	if out, err := s.Append(ctx, ev, 40); err != nil || out != cogniscape.OutcomeAccepted || ev.ID == 0 {
 		t.Fatalf("Append = %q, %v, id %d", out, err, ev.ID)
 	}
+	clobber(ev.Body) // the caller may reuse the buffer once Append returns
 	first := ev.ID
 	retry := event(a.ID, "jira:issue_created", "id-1", received.Add(time.Second), []byte(`{"webhookEvent":"jira:issue_created"}`))
 	retry.Retry = 1
@@ -287,9 +296,11 @@ func testQuarantine(t *testing.T, s cogniscape.Store) {
 	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 	body := []byte("not json {")
 	d := cogniscape.Delivery{ReceivedAt: at, Event: "", Identifier: "q-1", Retry: 2, Size: len(body), Reason: "body is not JSON"}
-	if err := s.Quarantine(ctx, a.ID, d, body); err != nil {
+	kept := bytes.Clone(body)
+	if err := s.Quarantine(ctx, a.ID, d, kept); err != nil {
 		t.Fatal(err)
 	}
+	clobber(kept)
 	ds := must(s.Deliveries(ctx, a.ID, cogniscape.DeliveryFilter{Outcome: cogniscape.OutcomeQuarantined}))(t)
 	if len(ds) != 1 || ds[0].Reason != "body is not JSON" || ds[0].Identifier != "q-1" || ds[0].Retry != 2 || ds[0].Size != len(body) || ds[0].EventID != 0 {
 		t.Fatalf("quarantined deliveries = %+v", ds)
