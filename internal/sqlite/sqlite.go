@@ -297,7 +297,24 @@ func (db *DB) execChecked(ctx context.Context, check *secretCheck, fn func(ctx c
 	}
 	// Once queued, the job runs even if ctx ends, so wait for it: the caller
 	// must not report failure for something that may have been stored.
-	return <-job.done
+	return db.await(job)
+}
+
+// await waits for a queued job's answer. A job that slipped into the queue
+// after the writer drained it on Close never runs: once the syncer has
+// answered everything the writer handed it, no answer is coming.
+func (db *DB) await(job writeJob) error {
+	select {
+	case err := <-job.done:
+		return err
+	case <-db.wal.done:
+		select {
+		case err := <-job.done:
+			return err
+		default:
+			return cogniscape.Errorf(cogniscape.EUNAVAILABLE, "store is closing")
+		}
+	}
 }
 
 func (db *DB) runWriter() {
@@ -411,7 +428,7 @@ func (db *DB) execBackground(ctx context.Context, fn func(ctx context.Context, t
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	return <-job.done
+	return db.await(job)
 }
 
 // commit runs the batch in one transaction, so that its jobs share one

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -171,5 +172,47 @@ func TestCallerGivingUpDoesNotInterruptItsJob(t *testing.T) {
 	var name string
 	if err := db.queryRow(context.Background(), `SELECT name FROM customers WHERE id = ?`, c.ID).Scan(&name); err != nil || name != "B" {
 		t.Fatalf("name %q, err %v; want the job's update kept", name, err)
+	}
+}
+
+// Appends racing with Close all get an answer: stored before the store
+// closed, or refused because it is closing; none waits forever on a job
+// queued after the writer drained its queue.
+func TestAppendsRacingCloseAllReturn(t *testing.T) {
+	for round := range 20 {
+		db, err := Open(t.TempDir(), make([]byte, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _, err := db.CreateCustomer(context.Background(), "A")
+		if err != nil {
+			t.Fatal(err)
+		}
+		const appenders = 16
+		finished := make(chan error, appenders)
+		for a := range appenders {
+			go func() {
+				// Append until the store refuses: the last ones race Close.
+				for i := 0; ; i++ {
+					_, err := db.Append(context.Background(), testEvent(c.ID, fmt.Sprint(round, "-", a, "-", i)), 10)
+					if err != nil {
+						finished <- err
+						return
+					}
+				}
+			}()
+		}
+		time.Sleep(20 * time.Millisecond)
+		db.Close()
+		for range appenders {
+			select {
+			case err := <-finished:
+				if cogniscape.ErrorCode(err) != cogniscape.EUNAVAILABLE {
+					t.Fatalf("append racing Close: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("an append racing Close never returned")
+			}
+		}
 	}
 }
