@@ -81,12 +81,12 @@ func (s *walSyncer) sync() error {
 	if err := s.err(); err != nil {
 		return err
 	}
-	err := s.syncFile()
-	if err != nil {
+	if err := s.syncFile(); err != nil {
+		err = fmt.Errorf("fsync %s: %w", s.path, err)
 		s.mu.Lock()
-		s.failed = fmt.Errorf("fsync %s: %w", s.path, err)
+		s.failed = err
 		s.mu.Unlock()
-		return s.failed
+		return err
 	}
 	return nil
 }
