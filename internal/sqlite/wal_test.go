@@ -18,19 +18,11 @@ import (
 // checkpointer's work between two commits once the WAL is past its limit.
 func TestWALStaysBoundedUnderSustainedAppends(t *testing.T) {
 	const restartFrames = 500 // 2 MB of 4 KB pages
-	db, err := open(t.TempDir(), make([]byte, 32), func(db *DB) {
+	db, customerID := openWithCustomer(t, func(db *DB) {
 		db.walRestartFrames = restartFrames
 		db.checkpointEvery = 10 * time.Millisecond
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	ctx := context.Background()
-	c, _, err := db.CreateCustomer(ctx, "A")
-	if err != nil {
-		t.Fatal(err)
-	}
 	body := bytes.Repeat([]byte(`{"webhookEvent":"jira:issue_updated"} `), 180) // 7 KB
 	const events = 6000                                                         // about 60 MB through the WAL
 	var next atomic.Int64
@@ -54,7 +46,7 @@ func TestWALStaysBoundedUnderSustainedAppends(t *testing.T) {
 	for range 32 {
 		wg.Go(func() {
 			for i := next.Add(1); i <= events; i = next.Add(1) {
-				ev := &cogniscape.Event{CustomerID: c.ID, ReceivedAt: time.Now(), Source: "jira", Type: "jira:issue_updated",
+				ev := &cogniscape.Event{CustomerID: customerID, ReceivedAt: time.Now(), Source: "jira", Type: "jira:issue_updated",
 					DedupKey: fmt.Sprint(i), Timestamp: time.Now(), Body: body}
 				if _, err := db.Append(ctx, ev, len(body)); err != nil {
 					t.Error(err)

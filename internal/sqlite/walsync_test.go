@@ -14,6 +14,22 @@ import (
 	"github.com/cogniscape/cogniscape"
 )
 
+// openWithCustomer opens a store in a new directory (configure as for open)
+// with one customer, closed when the test ends.
+func openWithCustomer(t *testing.T, configure func(*DB)) (*DB, int64) {
+	t.Helper()
+	db, err := open(t.TempDir(), make([]byte, 32), configure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	c, _, err := db.CreateCustomer(context.Background(), "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, c.ID
+}
+
 func testEvent(customerID int64, key string) *cogniscape.Event {
 	return &cogniscape.Event{CustomerID: customerID, ReceivedAt: time.Now(), Source: "jira", Type: "jira:issue_updated",
 		DedupKey: key, Timestamp: time.Now(), Body: []byte(`{"webhookEvent":"jira:issue_updated"}`)}
@@ -24,7 +40,7 @@ func testEvent(customerID int64, key string) *cogniscape.Event {
 func TestAppendWaitsForTheWALOnDisk(t *testing.T) {
 	var armed atomic.Bool
 	release := make(chan struct{})
-	db, err := open(t.TempDir(), make([]byte, 32), func(db *DB) {
+	db, customerID := openWithCustomer(t, func(db *DB) {
 		db.wal.flush = func(f *os.File) error {
 			if armed.Load() {
 				<-release
@@ -32,16 +48,7 @@ func TestAppendWaitsForTheWALOnDisk(t *testing.T) {
 			return fdatasync(f)
 		}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	ctx := context.Background()
-	c, _, err := db.CreateCustomer(ctx, "A")
-	if err != nil {
-		t.Fatal(err)
-	}
-	customerID := c.ID
 	armed.Store(true)
 	answered := make(chan error, 1)
 	go func() {
@@ -79,7 +86,7 @@ func TestAppendWaitsForTheWALOnDisk(t *testing.T) {
 func TestFailedSyncFailsTheStore(t *testing.T) {
 	fail := make(chan bool, 1)
 	calls := 0
-	db, err := open(t.TempDir(), make([]byte, 32), func(db *DB) {
+	db, customerID := openWithCustomer(t, func(db *DB) {
 		db.wal.flush = func(f *os.File) error {
 			calls++
 			if len(fail) > 0 && <-fail {
@@ -88,24 +95,16 @@ func TestFailedSyncFailsTheStore(t *testing.T) {
 			return fdatasync(f)
 		}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	ctx := context.Background()
-	c, _, err := db.CreateCustomer(ctx, "A")
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := db.Ping(ctx); err != nil {
 		t.Fatal(err)
 	}
 	fail <- true
-	if _, err := db.Append(ctx, testEvent(c.ID, "1"), 10); cogniscape.ErrorCode(err) != cogniscape.EUNAVAILABLE {
+	if _, err := db.Append(ctx, testEvent(customerID, "1"), 10); cogniscape.ErrorCode(err) != cogniscape.EUNAVAILABLE {
 		t.Fatalf("append whose fsync failed: err %v, want EUNAVAILABLE", err)
 	}
 	before := calls
-	if _, err := db.Append(ctx, testEvent(c.ID, "2"), 10); cogniscape.ErrorCode(err) != cogniscape.EUNAVAILABLE {
+	if _, err := db.Append(ctx, testEvent(customerID, "2"), 10); cogniscape.ErrorCode(err) != cogniscape.EUNAVAILABLE {
 		t.Fatalf("append after a failed fsync: err %v, want EUNAVAILABLE", err)
 	}
 	if calls != before {
@@ -151,26 +150,18 @@ func TestSyncerFollowsAReplacedWAL(t *testing.T) {
 // gives up meanwhile: the caller's context would interrupt the statement
 // and roll back every job sharing its transaction.
 func TestCallerGivingUpDoesNotInterruptItsJob(t *testing.T) {
-	db, err := Open(t.TempDir(), make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	c, _, err := db.CreateCustomer(context.Background(), "A")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, customerID := openWithCustomer(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
-	err = db.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		cancel() // the caller gives up while its job runs
-		_, err := db.txExec(ctx, tx, `UPDATE customers SET name = 'B' WHERE id = ?`, c.ID)
+		_, err := db.txExec(ctx, tx, `UPDATE customers SET name = 'B' WHERE id = ?`, customerID)
 		return err
 	})
 	if err != nil {
 		t.Fatalf("job whose caller gave up: %v", err)
 	}
 	var name string
-	if err := db.queryRow(context.Background(), `SELECT name FROM customers WHERE id = ?`, c.ID).Scan(&name); err != nil || name != "B" {
+	if err := db.queryRow(context.Background(), `SELECT name FROM customers WHERE id = ?`, customerID).Scan(&name); err != nil || name != "B" {
 		t.Fatalf("name %q, err %v; want the job's update kept", name, err)
 	}
 }
