@@ -2,6 +2,7 @@ package cogniscape
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -88,6 +89,25 @@ type Mutation struct {
 	Nodes   []NodeUpdate `json:"nodes,omitempty"`
 	Edges   []EdgeUpdate `json:"edges,omitempty"`
 	Changes []Change     `json:"changes,omitempty"`
+
+	// Payload is the mutation encoded as JSON, when its producer has it at
+	// hand: the projector encodes it while the store applies the previous
+	// batch, and a replayed mutation keeps the bytes it was read from.
+	// Stores keep it as the mutation's record instead of encoding it again
+	// inside their write transaction; nil makes them encode it. Whoever
+	// changes a mutation must clear it.
+	Payload []byte `json:"-"`
+}
+
+// EncodePayload sets m.Payload from m's fields.
+func (m *Mutation) EncodePayload() error {
+	m.Payload = nil
+	data, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode mutation: %w", err)
+	}
+	m.Payload = data
+	return nil
 }
 
 // NodeUpdate sets some attributes of a node (creating it if needed). Attribute

@@ -372,7 +372,7 @@ func (p *projection) apply(m *cogniscape.Mutation) error {
 		if err != nil {
 			return err
 		}
-		m.Site = site
+		m.Site, m.Payload = site, nil // the payload named no site
 		if err := p.prefetch(mutationKeys(m)); err != nil {
 			return err
 		}
@@ -518,11 +518,12 @@ func (p *projection) flush(from, through int64) error {
 		if err := p.historyRows(&r, m); err != nil {
 			return err
 		}
-		payload, err := json.Marshal(m)
-		if err != nil {
-			return err
+		if m.Payload == nil {
+			if err := m.EncodePayload(); err != nil {
+				return err
+			}
 		}
-		r.mutEvent, r.mutPayload = append(r.mutEvent, m.EventID), append(r.mutPayload, payload)
+		r.mutEvent, r.mutPayload = append(r.mutEvent, m.EventID), append(r.mutPayload, m.Payload)
 	}
 	b := &pgx.Batch{}
 	r.queue(b, p.customerID)

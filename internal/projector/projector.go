@@ -256,7 +256,7 @@ func (p *Projector) mutation(ev cogniscape.PendingEvent) (*cogniscape.Mutation, 
 		return nil, nil
 	}
 	if len(ev.Mutation) > 0 {
-		var m cogniscape.Mutation
+		m := cogniscape.Mutation{Payload: ev.Mutation}
 		if err := json.Unmarshal(ev.Mutation, &m); err != nil {
 			return nil, err
 		}
@@ -265,5 +265,17 @@ func (p *Projector) mutation(ev cogniscape.PendingEvent) (*cogniscape.Mutation, 
 	if ev.Body == nil {
 		return nil, errors.New("neither a raw body nor a stored mutation")
 	}
-	return p.Decode(ev.Body)
+	m, err := p.Decode(ev.Body)
+	if err != nil || m == nil {
+		return m, err
+	}
+	// Encoded here, beside the store's writer, rather than inside its
+	// transaction. A mutation that names no site is encoded by the store
+	// once it has resolved the site.
+	if m.Site != "" {
+		if err := m.EncodePayload(); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
 }

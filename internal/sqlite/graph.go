@@ -167,7 +167,7 @@ func (p *projection) apply(m *cogniscape.Mutation) error {
 		if err != nil {
 			return err
 		}
-		m.Site = site
+		m.Site, m.Payload = site, nil // the payload named no site
 	}
 	changed, err := cogniscape.Project(m, p.load)
 	if err != nil {
@@ -252,11 +252,12 @@ func (p *projection) flush() error {
 		}
 		defer stmt.Close()
 		for _, pr := range p.pending {
-			payload, err := json.Marshal(pr.m)
-			if err != nil {
-				return err
+			if pr.m.Payload == nil {
+				if err := pr.m.EncodePayload(); err != nil {
+					return err
+				}
 			}
-			if _, err := stmt.ExecContext(p.ctx, pr.m.EventID, p.customerID, payload); err != nil {
+			if _, err := stmt.ExecContext(p.ctx, pr.m.EventID, p.customerID, pr.m.Payload); err != nil {
 				return fmt.Errorf("store mutation: %w", err)
 			}
 		}

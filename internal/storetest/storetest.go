@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) cogniscape.Store) {
 	t.Run("Graph", func(t *testing.T) { testGraph(t, fresh(t)) })
 	t.Run("OrderIndependence", func(t *testing.T) { testOrderIndependence(t, fresh(t)) })
 	t.Run("ResetAndReplay", func(t *testing.T) { testResetAndReplay(t, fresh(t)) })
+	t.Run("MutationPayloads", func(t *testing.T) { testMutationPayloads(t, fresh(t)) })
 	t.Run("DropRawBodies", func(t *testing.T) { testDropRawBodies(t, fresh(t)) })
 	t.Run("TenantScoping", func(t *testing.T) { testTenantScoping(t, fresh(t)) })
 	t.Run("Users", func(t *testing.T) { testUsers(t, fresh(t)) })
@@ -439,6 +440,47 @@ func testCheckpoints(t *testing.T, s cogniscape.Store) {
 	replay := must(s.PendingEvents(ctx, a.ID, 10))(t)
 	if len(replay) != 3 || len(replay[0].Mutation) == 0 || len(replay[1].Mutation) == 0 || len(replay[2].Mutation) != 0 {
 		t.Errorf("stored mutations after reset: %d events, %d/%d/%d bytes", len(replay), len(replay[0].Mutation), len(replay[1].Mutation), len(replay[2].Mutation))
+	}
+}
+
+// A mutation's payload, encoded by its producer, is what the store keeps
+// for replay, byte for byte; a payload that named no site is encoded again
+// once the store has resolved the site.
+func testMutationPayloads(t *testing.T, s cogniscape.Store) {
+	a, _ := customer(t, s, "A")
+	appendMutations(t, s, a.ID, scenario(), "p")
+	pending := must(s.PendingEvents(ctx, a.ID, 100))(t)
+	var batch []*cogniscape.Mutation
+	named := map[int64]bool{} // event → its mutation named a site
+	for _, p := range pending {
+		m := must(decode(p.Body))(t)
+		m.EventID = p.ID
+		check(t, m.EncodePayload())
+		m.Payload = append(m.Payload, ' ') // the producer's bytes, told apart from the store's own encoding
+		named[p.ID] = m.Site != ""
+		batch = append(batch, m)
+	}
+	check(t, s.ApplyBatch(ctx, a.ID, 0, pending[len(pending)-1].ID, batch))
+	check(t, s.ResetGraph(ctx, a.ID))
+	replay := must(s.PendingEvents(ctx, a.ID, 100))(t)
+	if len(replay) != len(batch) {
+		t.Fatalf("%d events to replay, want %d", len(replay), len(batch))
+	}
+	unnamed := 0
+	for i, p := range replay {
+		if named[p.ID] {
+			if string(p.Mutation) != string(batch[i].Payload) {
+				t.Errorf("event %d: stored mutation %s, want the producer's payload %s", p.ID, p.Mutation, batch[i].Payload)
+			}
+			continue
+		}
+		unnamed++
+		if m := must(decode(p.Mutation))(t); m.Site != site {
+			t.Errorf("event %d: stored mutation names site %q, want the resolved %q", p.ID, m.Site, site)
+		}
+	}
+	if unnamed == 0 {
+		t.Fatal("the scenario has no mutation without a site")
 	}
 }
 
