@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"unicode/utf8"
+
+	"github.com/cogniscape/cogniscape/internal/jsonscan"
 )
 
 // decodeBody decodes a JSON body into maps, slices, strings, json.Numbers,
@@ -14,14 +16,14 @@ import (
 // interface decoding (after a separate validation pass over the whole body);
 // this decoder makes one pass. Strings with escapes or invalid UTF-8 are
 // handed to encoding/json one by one, and any body it does not decode
-// (invalid, trailing data, nested deeper than maxScanDepth) as a whole, so
+// (invalid, trailing data, nested deeper than jsonscan.MaxDepth) as a whole, so
 // that the result is always encoding/json's (FuzzDecodeBodyAgrees holds them
 // to it).
 func decodeBody(body []byte) (any, error) {
-	d := bodyDecoder{envelopeScan{data: body}}
-	d.skipSpace()
+	d := bodyDecoder{jsonscan.Scanner{Data: body}}
+	d.SkipSpace()
 	if v, ok := d.value(0); ok {
-		if d.skipSpace(); d.pos == len(d.data) {
+		if d.SkipSpace(); d.Pos == len(d.Data) {
 			return v, nil
 		}
 	}
@@ -46,93 +48,93 @@ func decodeBodyJSON(body []byte) (any, error) {
 }
 
 // bodyDecoder builds values on the envelope scanner's validation.
-type bodyDecoder struct{ envelopeScan }
+type bodyDecoder struct{ jsonscan.Scanner }
 
 func (d *bodyDecoder) value(depth int) (any, bool) {
-	if depth > maxScanDepth {
+	if depth > jsonscan.MaxDepth {
 		return nil, false
 	}
-	if d.pos >= len(d.data) {
+	if d.Pos >= len(d.Data) {
 		return nil, false
 	}
-	switch c := d.data[d.pos]; {
+	switch c := d.Data[d.Pos]; {
 	case c == '"':
 		return d.str()
 	case c == '{':
-		d.pos++
+		d.Pos++
 		m := map[string]any{}
-		d.skipSpace()
-		if d.consume('}') {
+		d.SkipSpace()
+		if d.Consume('}') {
 			return m, true
 		}
 		for {
-			d.skipSpace()
-			if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			d.SkipSpace()
+			if d.Pos >= len(d.Data) || d.Data[d.Pos] != '"' {
 				return nil, false
 			}
 			k, ok := d.str()
 			if !ok {
 				return nil, false
 			}
-			d.skipSpace()
-			if !d.consume(':') {
+			d.SkipSpace()
+			if !d.Consume(':') {
 				return nil, false
 			}
-			d.skipSpace()
+			d.SkipSpace()
 			v, ok := d.value(depth + 1)
 			if !ok {
 				return nil, false
 			}
 			m[k.(string)] = v
-			d.skipSpace()
-			if d.consume(',') {
+			d.SkipSpace()
+			if d.Consume(',') {
 				continue
 			}
-			return m, d.consume('}')
+			return m, d.Consume('}')
 		}
 	case c == '[':
-		d.pos++
+		d.Pos++
 		a := []any{}
-		d.skipSpace()
-		if d.consume(']') {
+		d.SkipSpace()
+		if d.Consume(']') {
 			return a, true
 		}
 		for {
-			d.skipSpace()
+			d.SkipSpace()
 			v, ok := d.value(depth + 1)
 			if !ok {
 				return nil, false
 			}
 			a = append(a, v)
-			d.skipSpace()
-			if d.consume(',') {
+			d.SkipSpace()
+			if d.Consume(',') {
 				continue
 			}
-			return a, d.consume(']')
+			return a, d.Consume(']')
 		}
 	case c == '-' || (c >= '0' && c <= '9'):
-		start := d.pos
-		if !d.number() {
+		start := d.Pos
+		if !d.Number() {
 			return nil, false
 		}
-		return json.Number(d.data[start:d.pos]), true
+		return json.Number(d.Data[start:d.Pos]), true
 	case c == 't':
-		return true, d.literal("true")
+		return true, d.Literal("true")
 	case c == 'f':
-		return false, d.literal("false")
+		return false, d.Literal("false")
 	case c == 'n':
-		return nil, d.literal("null")
+		return nil, d.Literal("null")
 	}
 	return nil, false
 }
 
 // str decodes a string at its opening quote.
 func (d *bodyDecoder) str() (any, bool) {
-	start := d.pos
-	if !d.envelopeScan.str() {
+	start := d.Pos
+	if !d.Str() {
 		return nil, false
 	}
-	quoted := d.data[start:d.pos]
+	quoted := d.Data[start:d.Pos]
 	raw := quoted[1 : len(quoted)-1]
 	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
 		return string(raw), true
