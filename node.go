@@ -277,7 +277,9 @@ type readNode struct {
 
 // DecodeNode reads a node that a store saved as json.Marshal(node). With
 // full false the registers' versions, which only the projection needs, are
-// skipped rather than decoded: most of the cost of reading a node.
+// skipped rather than decoded, and the node is decoded in one pass
+// (scanReadNode) unless it holds something only encoding/json should judge;
+// its attributes may then share data's memory.
 func DecodeNode(storeID int64, key NodeKey, data []byte, full bool) (*Node, error) {
 	n := NewNode(key)
 	if full {
@@ -285,9 +287,12 @@ func DecodeNode(storeID int64, key NodeKey, data []byte, full bool) (*Node, erro
 			return nil, fmt.Errorf("decode node %d: %w", storeID, err)
 		}
 	} else {
-		var rn readNode
-		if err := json.Unmarshal(data, &rn); err != nil {
-			return nil, fmt.Errorf("decode node %d: %w", storeID, err)
+		rn, ok := scanReadNode(data)
+		if !ok {
+			rn = readNode{}
+			if err := json.Unmarshal(data, &rn); err != nil {
+				return nil, fmt.Errorf("decode node %d: %w", storeID, err)
+			}
 		}
 		n.Attrs, n.Rels, n.Deleted, n.DeletedAt, n.First, n.Last = rn.Attrs, rn.Rels, rn.Deleted, rn.DeletedAt, rn.First, rn.Last
 	}
