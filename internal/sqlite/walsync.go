@@ -107,7 +107,8 @@ func (s *walSyncer) syncFile() error {
 		}
 	}
 	if s.file == nil {
-		f, err := os.Open(s.path)
+		// Read-write: flushing a file needs write access on some systems.
+		f, err := os.OpenFile(s.path, os.O_RDWR, 0)
 		if err != nil {
 			return err
 		}
