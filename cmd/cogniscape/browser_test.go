@@ -102,11 +102,16 @@ func (b *browserSession) attr(sel, name string) string {
 	return browse(b, "read "+sel+"@"+name, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q).getAttribute(%q) || ""`, sel, name)))
 }
 
-// open navigates to a portal path and waits for the page's heading.
+// open navigates to a portal path and waits for the page's heading and its
+// script.
 func (b *browserSession) open(path string) {
 	b.t.Helper()
-	b.do("open "+path, chromedp.Navigate(b.base+path), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	b.do("open "+path, chromedp.Navigate(b.base+path), chromedp.WaitVisible(chromedp.CSS("main h1")), scriptReady)
 }
+
+// scriptReady waits until portal.js has attached its handlers (it marks the
+// page when it has): on a busy machine a click can come first otherwise.
+var scriptReady = chromedp.WaitReady(chromedp.CSS(`html[data-js="ready"]`))
 
 // screenshot saves a full-page PNG into the test's output directory.
 func (b *browserSession) screenshot(name string) {
@@ -182,7 +187,7 @@ func TestPortalInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("email"), "ada@acme.example"),
 		chromedp.SendKeys(chromedp.ID("password"), password),
 		chromedp.Click(chromedp.ID("signin")),
-		chromedp.WaitVisible(chromedp.ID("verify")))
+		chromedp.WaitVisible(chromedp.ID("verify")), scriptReady)
 	if loc := browse(b, "location", chromedp.Location()); !strings.HasSuffix(loc, "/portal/setup/jira") {
 		t.Fatalf("after sign-in at %s", loc)
 	}
