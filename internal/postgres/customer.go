@@ -13,10 +13,10 @@ var _ cogniscape.CustomerService = (*DB)(nil)
 
 // CreateCustomer creates a customer with a new key, Jira secret and API token.
 func (db *DB) CreateCustomer(ctx context.Context, name string) (*cogniscape.Customer, cogniscape.Credentials, error) {
-	if name == "" {
-		return nil, cogniscape.Credentials{}, cogniscape.Errorf(cogniscape.EINVALID, "customer name is required")
+	c, creds, err := db.newCustomer(name)
+	if err != nil {
+		return nil, cogniscape.Credentials{}, err
 	}
-	c, creds := db.newCustomer(name)
 	if err := db.insertCustomer(ctx, db.pool, c, creds); err != nil {
 		return nil, cogniscape.Credentials{}, unavailable("create customer", err)
 	}
@@ -27,20 +27,22 @@ func (db *DB) CreateCustomer(ctx context.Context, name string) (*cogniscape.Cust
 // on one empty database serialise on an advisory lock, so one of them
 // creates it and the others find it.
 func (db *DB) CreateFirstCustomer(ctx context.Context, name string) (*cogniscape.Customer, cogniscape.Credentials, error) {
-	if name == "" {
-		return nil, cogniscape.Credentials{}, cogniscape.Errorf(cogniscape.EINVALID, "customer name is required")
+	c, creds, err := db.newCustomer(name)
+	if err != nil {
+		return nil, cogniscape.Credentials{}, err
 	}
-	c, creds := db.newCustomer(name)
 	created := false
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey(lockNamespace("first-customer", db.schema), 0)); err != nil {
 			return err
 		}
 		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM customers)`).Scan(&exists); err != nil || exists {
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM customers)`).Scan(&exists); err != nil {
 			return err
 		}
-		created = true
+		if created = !exists; !created {
+			return nil
+		}
 		return db.insertCustomer(ctx, tx, c, creds)
 	})
 	if err != nil {
@@ -52,9 +54,13 @@ func (db *DB) CreateFirstCustomer(ctx context.Context, name string) (*cogniscape
 	return c, creds, nil
 }
 
-func (db *DB) newCustomer(name string) (*cogniscape.Customer, cogniscape.Credentials) {
-	return &cogniscape.Customer{Key: secret.NewCustomerKey(), Name: text(name), CreatedAt: db.Now().UTC().Truncate(1e6)},
-		cogniscape.Credentials{JiraSecret: secret.NewJiraSecret(), APIToken: secret.NewAPIToken()}
+// newCustomer is secret.NewCustomer with a name PostgreSQL can store.
+func (db *DB) newCustomer(name string) (*cogniscape.Customer, cogniscape.Credentials, error) {
+	c, creds, err := secret.NewCustomer(name, db.Now())
+	if err == nil {
+		c.Name = text(c.Name)
+	}
+	return c, creds, err
 }
 
 type rowQuerier interface {

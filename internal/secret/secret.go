@@ -16,6 +16,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/cogniscape/cogniscape"
 )
 
 // KeyFile is the name of the master key file created in the data directory
@@ -130,6 +133,16 @@ func NewCustomerKey() string { return Random(18) }
 
 // NewJiraSecret returns a 43-character webhook secret of 256 random bits.
 func NewJiraSecret() string { return Random(32) }
+
+// NewCustomer returns a customer named name, created at now, with a new key
+// and new credentials, for a store to insert.
+func NewCustomer(name string, now time.Time) (*cogniscape.Customer, cogniscape.Credentials, error) {
+	if name == "" {
+		return nil, cogniscape.Credentials{}, cogniscape.Errorf(cogniscape.EINVALID, "customer name is required")
+	}
+	return &cogniscape.Customer{Key: NewCustomerKey(), Name: name, CreatedAt: now.UTC().Truncate(time.Millisecond)},
+		cogniscape.Credentials{JiraSecret: NewJiraSecret(), APIToken: NewAPIToken()}, nil
+}
 
 // TokenPrefix starts every API token, so that leaked tokens are recognisable.
 const TokenPrefix = "cgs_"

@@ -13,10 +13,10 @@ var _ cogniscape.CustomerService = (*DB)(nil)
 
 // CreateCustomer creates a customer with a new key, Jira secret and API token.
 func (db *DB) CreateCustomer(ctx context.Context, name string) (*cogniscape.Customer, cogniscape.Credentials, error) {
-	if name == "" {
-		return nil, cogniscape.Credentials{}, cogniscape.Errorf(cogniscape.EINVALID, "customer name is required")
+	c, creds, err := secret.NewCustomer(name, db.Now())
+	if err != nil {
+		return nil, cogniscape.Credentials{}, err
 	}
-	c, creds := db.newCustomer(name)
 	if err := db.exec(ctx, func(ctx context.Context, tx *sql.Tx) error { return db.insertCustomer(ctx, tx, c, creds) }); err != nil {
 		return nil, cogniscape.Credentials{}, unavailable("create customer", err)
 	}
@@ -27,17 +27,20 @@ func (db *DB) CreateCustomer(ctx context.Context, name string) (*cogniscape.Cust
 // insert share a transaction that holds the database's write lock, so
 // another process doing the same waits and then finds the customer.
 func (db *DB) CreateFirstCustomer(ctx context.Context, name string) (*cogniscape.Customer, cogniscape.Credentials, error) {
-	if name == "" {
-		return nil, cogniscape.Credentials{}, cogniscape.Errorf(cogniscape.EINVALID, "customer name is required")
+	c, creds, err := secret.NewCustomer(name, db.Now())
+	if err != nil {
+		return nil, cogniscape.Credentials{}, err
 	}
-	c, creds := db.newCustomer(name)
 	created := false
-	err := db.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = db.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// The job may run twice (alone, after its group failed): decide anew.
 		var exists bool
-		if err := db.txQueryRow(ctx, tx, `SELECT EXISTS (SELECT 1 FROM customers)`).Scan(&exists); err != nil || exists {
+		if err := db.txQueryRow(ctx, tx, `SELECT EXISTS (SELECT 1 FROM customers)`).Scan(&exists); err != nil {
 			return err
 		}
-		created = true
+		if created = !exists; !created {
+			return nil
+		}
 		return db.insertCustomer(ctx, tx, c, creds)
 	})
 	if err != nil {
@@ -47,11 +50,6 @@ func (db *DB) CreateFirstCustomer(ctx context.Context, name string) (*cogniscape
 		return nil, cogniscape.Credentials{}, nil
 	}
 	return c, creds, nil
-}
-
-func (db *DB) newCustomer(name string) (*cogniscape.Customer, cogniscape.Credentials) {
-	return &cogniscape.Customer{Key: secret.NewCustomerKey(), Name: name, CreatedAt: db.Now().UTC().Truncate(1e6)},
-		cogniscape.Credentials{JiraSecret: secret.NewJiraSecret(), APIToken: secret.NewAPIToken()}
 }
 
 func (db *DB) insertCustomer(ctx context.Context, tx *sql.Tx, c *cogniscape.Customer, creds cogniscape.Credentials) error {
