@@ -86,7 +86,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	logf("bare ceiling: %d deliveries at concurrency %d", len(pool), *concurrency)
+	before := sampleCPU(bare.cmd.Process.Pid)
 	rep, err := jirasim.Send(ctx, jirasim.FromSlice(pool), jirasim.SendConfig{URL: bare.url, CustomerKey: "bare", Secret: secret, Concurrency: *concurrency})
+	res.BareCPU = before.perEvent(sampleCPU(bare.cmd.Process.Pid), rep.Acknowledged)
 	bare.stop()
 	if err != nil {
 		return err
@@ -113,11 +115,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	logf("cogniscape: %d deliveries at concurrency %d", len(pool), *concurrency)
+	before = sampleCPU(srv.cmd.Process.Pid)
 	rep, err = jirasim.Send(ctx, jirasim.FromSlice(pool), jirasim.SendConfig{URL: srv.url, CustomerKey: tenant.CustomerKey, Secret: tenant.JiraSecret, Concurrency: *concurrency})
 	if err != nil {
 		srv.stop()
 		return err
 	}
+	res.CogniscapeCPU = before.perEvent(sampleCPU(srv.cmd.Process.Pid), rep.Acknowledged)
 	res.Cogniscape = summarize(rep)
 	res.Ratio = res.Cogniscape.PerSec / res.Bare.PerSec
 	logf("ceiling %.0f/s, cogniscape %.0f/s (p99 %s), ratio %.2f", res.Bare.PerSec, res.Cogniscape.PerSec, res.Cogniscape.P99, res.Ratio)
@@ -139,11 +143,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			return err
 		}
 		logf("ingesting %d more deliveries", rest)
+		before = sampleCPU(srv.cmd.Process.Pid)
 		rep, err = jirasim.Send(ctx, sim, jirasim.SendConfig{URL: srv.url, CustomerKey: tenant.CustomerKey, Secret: tenant.JiraSecret, Concurrency: *concurrency, Total: rest})
 		if err != nil {
 			srv.stop()
 			return err
 		}
+		res.BulkCPU = before.perEvent(sampleCPU(srv.cmd.Process.Pid), rep.Acknowledged)
 		res.Bulk = summarize(rep)
 		res.RSSIngest = srv.stop()
 	}
@@ -281,6 +287,7 @@ type benchResult struct {
 	Events, AckEvents, Concurrency, CPUs, MeanBody        int
 	Started, Finished                                     time.Time
 	Bare, Cogniscape, Bulk                                sendSummary
+	BareCPU, CogniscapeCPU, BulkCPU                       cpuPerEvent
 	Ratio                                                 float64
 	BurstLag                                              int64
 	CatchUpSeconds                                        float64
@@ -300,9 +307,12 @@ func (r benchResult) write(w io.Writer) {
 	fmt.Fprintf(w, "| bare net/http + HMAC ceiling (%d deliveries) | %.0f req/s, p50 %s, p99 %s |\n", r.Bare.Acked, r.Bare.PerSec, r.Bare.P50.Round(time.Microsecond), r.Bare.P99.Round(time.Microsecond))
 	fmt.Fprintf(w, "| Cogniscape durable acknowledgements, projection on (%d) | %.0f events/s, p50 %s, p99 %s, lost %d |\n", r.Cogniscape.Acked, r.Cogniscape.PerSec, r.Cogniscape.P50.Round(time.Microsecond), r.Cogniscape.P99.Round(time.Microsecond), r.Cogniscape.Lost)
 	fmt.Fprintf(w, "| **ratio to the ceiling** (goal ≥ 0.5) | **%.2f** |\n", r.Ratio)
+	fmt.Fprintf(w, "| CPU per delivery, bare ceiling | %s |\n", r.BareCPU)
+	fmt.Fprintf(w, "| CPU per delivery, Cogniscape projecting | %s |\n", r.CogniscapeCPU)
 	fmt.Fprintf(w, "| events not yet projected when that burst ended; time to catch up | %d; %.1f s |\n", r.BurstLag, r.CatchUpSeconds)
 	if r.Bulk.Acked > 0 {
 		fmt.Fprintf(w, "| ingest-only acknowledgements for the rest (%d) | %.0f events/s, p99 %s, lost %d |\n", r.Bulk.Acked, r.Bulk.PerSec, r.Bulk.P99.Round(time.Microsecond), r.Bulk.Lost)
+		fmt.Fprintf(w, "| CPU per delivery, Cogniscape ingest-only | %s |\n", r.BulkCPU)
 	}
 	fmt.Fprintf(w, "| projection from raw bodies (%d events; goal ≥ 20,000/s) | %.1f s, **%.0f events/s** |\n", r.Projected, r.ProjectionSeconds, float64(r.Projected)/r.ProjectionSeconds)
 	fmt.Fprintf(w, "| replay of all %d events from normalised events (goal < 60 s at 1M) | **%.1f s** (%.0f events/s) |\n", r.Events, r.ReplaySeconds, float64(r.Events)/r.ReplaySeconds)
