@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cogniscape/cogniscape"
@@ -100,13 +101,19 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, src WebhookSourc
 		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "body too large"})
 		return "too_large"
 	}
-	body, release, err := readBody(http.MaxBytesReader(w, r.Body, s.MaxBody), r.ContentLength)
+	body, release, err := readBody(http.MaxBytesReader(w, r.Body, s.MaxBody), r.ContentLength, &s.bodies)
 	defer release()
 	if err != nil {
 		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
+		switch {
+		case errors.As(err, &tooLarge):
 			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "body too large"})
 			return "too_large"
+		case errors.Is(err, errBodyBudget):
+			// Jira retries a 503; the memory is free again by then.
+			w.Header().Set("Retry-After", "5")
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "server busy"})
+			return "unavailable"
 		}
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "could not read body"})
 		return "bad_request"
@@ -201,20 +208,39 @@ var bodyBuffers sync.Pool
 
 const pooledBodyLimit = 64 << 10
 
-// readBody reads a request body of the declared length in one buffer
-// (net/http stops the body at Content-Length), or of unknown length with
-// io.ReadAll. release returns the buffer for reuse: call it once the body
+// errBodyBudget means the bodies being read at once already hold all the
+// memory allowed for them.
+var errBodyBudget = errors.New("too many large request bodies in flight")
+
+// bodyBudget bounds the memory held by request bodies larger than
+// pooledBodyLimit, across all requests. Bodies are read before they can be
+// authenticated (the signature covers them), so without it anyone could
+// make the server hold MaxBody per connection.
+type bodyBudget struct {
+	limit int64
+	used  atomic.Int64
+}
+
+func (b *bodyBudget) take(n int64) bool {
+	if b.used.Add(n) > b.limit {
+		b.used.Add(-n)
+		return false
+	}
+	return true
+}
+
+func (b *bodyBudget) give(n int64) { b.used.Add(-n) }
+
+// readBody reads a request body; contentLength is the declared length (-1
+// when unknown), which net/http enforces. Bodies up to pooledBodyLimit are
+// read into a recycled buffer of that length. Larger ones grow as their
+// bytes arrive, never beyond the declared length, and are charged to
+// budget: a client that declares 25 MiB and then sends one byte holds a few
+// kilobytes, not 25 MiB. release returns the memory: call it once the body
 // is no longer needed.
-func readBody(body io.Reader, contentLength int64) (_ []byte, release func(), err error) {
+func readBody(body io.Reader, contentLength int64, budget *bodyBudget) (_ []byte, release func(), err error) {
 	if contentLength <= 0 || contentLength > pooledBodyLimit {
-		var buf []byte
-		if contentLength <= 0 {
-			buf, err = io.ReadAll(body)
-		} else {
-			buf = make([]byte, contentLength)
-			_, err = io.ReadFull(body, buf)
-		}
-		return buf, func() {}, err
+		return readGrowing(body, contentLength, budget)
 	}
 	p, _ := bodyBuffers.Get().(*[]byte)
 	if p == nil {
@@ -229,4 +255,47 @@ func readBody(body io.Reader, contentLength int64) (_ []byte, release func(), er
 		return nil, release, err
 	}
 	return buf, release, nil
+}
+
+// readGrowing reads a body whose size is large or unknown, doubling its
+// buffer as it fills.
+func readGrowing(body io.Reader, contentLength int64, budget *bodyBudget) (_ []byte, release func(), err error) {
+	var held int64
+	release = func() { budget.give(held) }
+	grow := func(buf []byte) ([]byte, error) {
+		size := max(int64(cap(buf))*2, pooledBodyLimit)
+		if contentLength > 0 {
+			size = min(size, contentLength)
+		}
+		if !budget.take(size) {
+			return buf, errBodyBudget
+		}
+		grown := make([]byte, len(buf), size)
+		copy(grown, buf)
+		budget.give(held)
+		held = size
+		return grown, nil
+	}
+	var buf []byte
+	for {
+		if len(buf) == cap(buf) {
+			if contentLength > 0 && int64(len(buf)) == contentLength {
+				return buf, release, nil // net/http ends the body here
+			}
+			if buf, err = grow(buf); err != nil {
+				return nil, release, err
+			}
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case err == io.EOF:
+			if contentLength > 0 && int64(len(buf)) < contentLength {
+				return nil, release, io.ErrUnexpectedEOF
+			}
+			return buf, release, nil
+		case err != nil:
+			return nil, release, err
+		}
+	}
 }

@@ -36,8 +36,12 @@ type Server struct {
 	Addr      string // listen address, e.g. 127.0.0.1:8080
 	PublicURL string // external base URL, for links shown to people
 	MaxBody   int64  // largest accepted body; DefaultMaxBody if 0
-	TLSCert   string // PEM files; when both are set the server speaks HTTPS
-	TLSKey    string
+	// BodyMemory bounds the memory held at once by webhook bodies larger
+	// than 64 KiB while they are read; past it a delivery gets 503 and
+	// Jira retries it. Default: 64 MiB or twice MaxBody, whichever is more.
+	BodyMemory int64
+	TLSCert    string // PEM files; when both are set the server speaks HTTPS
+	TLSKey     string
 	// ReadHeaderTimeout and IdleTimeout bound slow and idle clients so that
 	// a handful of them cannot hold the server's connections (defaults 10 s
 	// and 2 min).
@@ -65,7 +69,8 @@ type Server struct {
 	Now    func() time.Time
 
 	metrics  *metrics
-	rejects  rejectLog // webhook requests that failed authentication, per known customer
+	bodies   bodyBudget // memory held by large bodies being read
+	rejects  rejectLog  // webhook requests that failed authentication, per known customer
 	ln       net.Listener
 	srv      *http.Server
 	certs    *certReloader
@@ -133,6 +138,10 @@ func (s *Server) Handler() http.Handler {
 	if s.MaxBody <= 0 {
 		s.MaxBody = DefaultMaxBody
 	}
+	if s.BodyMemory <= 0 {
+		s.BodyMemory = max(64<<20, 2*s.MaxBody)
+	}
+	s.bodies.limit = s.BodyMemory
 	if s.Logger == nil {
 		s.Logger = slog.Default()
 	}
