@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,8 +26,11 @@ const (
 	maxThrottleKeys    = 10000
 )
 
-// throttle counts failed sign-ins in memory. It is bounded: beyond
-// maxThrottleKeys, expired entries and then arbitrary ones are dropped.
+// throttle counts failed sign-ins in memory. An attempt is counted as a
+// failure before its password is checked and taken back if it succeeds, so
+// that concurrent guesses cannot all slip past the limit while the slow
+// check runs. It is bounded: beyond maxThrottleKeys, expired entries, then
+// keys under their limit, then arbitrary ones are dropped.
 type throttle struct {
 	mu    sync.Mutex
 	fails map[string][]time.Time // "a:<email>" or "i:<address>" → failure times, oldest first
@@ -40,20 +45,41 @@ func limitOf(key string) int {
 	return maxFailsPerAddr
 }
 
-// retryAfter returns how long the caller must wait before trying again, or 0.
-func (t *throttle) retryAfter(now time.Time, keys ...string) time.Duration {
+// attempt reserves one try for keys: it returns how long the caller must
+// wait, or 0 and a success func to call if the password turns out right.
+// Until then the attempt counts as a failure.
+func (t *throttle) attempt(now time.Time, keys ...string) (wait time.Duration, success func()) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var wait time.Duration
 	for _, k := range keys {
 		fs := t.prune(k, now)
 		if n := len(fs); n >= limitOf(k) {
 			// Free again once enough of the failures have left the window.
-			w := fs[n-limitOf(k)].Add(throttleWindow).Sub(now)
-			wait = max(wait, w)
+			wait = max(wait, fs[n-limitOf(k)].Add(throttleWindow).Sub(now))
 		}
 	}
-	return wait
+	if wait > 0 {
+		return wait, nil
+	}
+	t.makeRoom(now, len(keys))
+	for _, k := range keys {
+		t.fails[k] = append(t.fails[k], now)
+	}
+	return 0, func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		for _, k := range keys {
+			fs := t.fails[k]
+			if i := slices.Index(fs, now); i >= 0 {
+				fs = slices.Delete(fs, i, i+1)
+			}
+			if len(fs) == 0 {
+				delete(t.fails, k)
+			} else {
+				t.fails[k] = fs
+			}
+		}
+	}
 }
 
 func (t *throttle) prune(k string, now time.Time) []time.Time {
@@ -73,26 +99,24 @@ func (t *throttle) prune(k string, now time.Time) []time.Time {
 	return fs
 }
 
-func (t *throttle) fail(now time.Time, keys ...string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.fails) >= maxThrottleKeys {
-		for k := range t.fails {
-			t.prune(k, now)
-		}
-		for k := range t.fails {
-			if len(t.fails) < maxThrottleKeys {
-				break
-			}
-			delete(t.fails, k)
-		}
+// makeRoom keeps the map within maxThrottleKeys with n keys to come. Keys
+// at their limit go last: dropping one would lift a block.
+func (t *throttle) makeRoom(now time.Time, n int) {
+	if len(t.fails)+n <= maxThrottleKeys {
+		return
 	}
-	for _, k := range keys {
-		fs := t.fails[k]
-		if len(fs) >= 2*limitOf(k) {
-			fs = fs[1:]
+	for k := range t.fails {
+		t.prune(k, now)
+	}
+	for _, blocked := range []bool{false, true} {
+		for k, fs := range t.fails {
+			if len(t.fails)+n <= maxThrottleKeys {
+				return
+			}
+			if blocked || len(fs) < limitOf(k) {
+				delete(t.fails, k)
+			}
 		}
-		t.fails[k] = append(fs, now)
 	}
 }
 
@@ -100,6 +124,17 @@ func (t *throttle) clear(key string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.fails, key)
+}
+
+// throttleAddr is the client address a throttle key names: the address
+// itself, or its /64 for IPv6, where one client holds a whole /64.
+func throttleAddr(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return addr
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
 }
 
 func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
@@ -161,8 +196,9 @@ func (p *Portal) handleSignin(w http.ResponseWriter, r *http.Request) {
 	}
 	d.CSRF = c.Value
 	now := p.Now()
-	keys := []string{"a:" + email, "i:" + p.clientAddr(r)}
-	if wait := p.throttle.retryAfter(now, keys...); wait > 0 {
+	keys := []string{"a:" + email, "i:" + throttleAddr(p.clientAddr(r))}
+	wait, succeeded := p.throttle.attempt(now, keys...)
+	if wait > 0 {
 		mins := int(math.Ceil(wait.Minutes()))
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		d.Error = fmt.Sprintf("Too many failed sign-in attempts. Try again in %d minute%s.", mins, plural(mins))
@@ -180,7 +216,6 @@ func (p *Portal) handleSignin(w http.ResponseWriter, r *http.Request) {
 	}
 	ok := p.verify(hash, pw) && user != nil && email != "" && pw != ""
 	if !ok {
-		p.throttle.fail(now, keys...)
 		if user != nil {
 			p.Users.AppendAudit(r.Context(), &cogniscape.AuditEntry{CustomerID: user.CustomerID, UserID: user.ID, Email: user.Email,
 				Action: "signin.failed", Addr: p.clientAddr(r)})
@@ -189,6 +224,7 @@ func (p *Portal) handleSignin(w http.ResponseWriter, r *http.Request) {
 		p.render(w, r, nil, http.StatusUnauthorized, "signin.html", "Sign in", "", d)
 		return
 	}
+	succeeded()
 	p.throttle.clear(keys[0])
 	if err := p.startSession(w, r, user); err != nil {
 		p.fail(w, r, nil, err)
@@ -263,8 +299,9 @@ func (p *Portal) renderAccount(w http.ResponseWriter, r *http.Request, s *cognis
 
 func (p *Portal) handlePassword(w http.ResponseWriter, r *http.Request, s *cogniscape.Session) error {
 	now := p.Now()
-	keys := []string{"a:" + s.User.Email, "i:" + p.clientAddr(r)}
-	if wait := p.throttle.retryAfter(now, keys...); wait > 0 {
+	keys := []string{"a:" + s.User.Email, "i:" + throttleAddr(p.clientAddr(r))}
+	wait, succeeded := p.throttle.attempt(now, keys...)
+	if wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return p.renderAccount(w, r, s, http.StatusTooManyRequests, accountPage{Error: "Too many wrong passwords. Try again later."})
 	}
@@ -273,9 +310,9 @@ func (p *Portal) handlePassword(w http.ResponseWriter, r *http.Request, s *cogni
 		return err
 	}
 	if !p.verify(hash, r.PostFormValue("current")) {
-		p.throttle.fail(now, keys...)
 		return p.renderAccount(w, r, s, http.StatusBadRequest, accountPage{Error: "The current password is not right."})
 	}
+	succeeded()
 	pw := r.PostFormValue("new")
 	if err := CheckPassword(pw); err != nil {
 		return p.renderAccount(w, r, s, http.StatusBadRequest, accountPage{Error: capitalise(err.Error()) + "."})

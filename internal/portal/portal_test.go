@@ -698,17 +698,88 @@ func TestClientAddr(t *testing.T) {
 func TestThrottleIsBounded(t *testing.T) {
 	th := newThrottle()
 	now := time.Now()
+	for range maxFailsPerAccount {
+		th.attempt(now, "a:victim@y") // at its limit: must survive what follows
+	}
 	for i := 0; i < maxThrottleKeys+500; i++ {
-		th.fail(now, fmt.Sprintf("i:10.0.%d.%d", i/256, i%256))
+		th.attempt(now, fmt.Sprintf("i:10.0.%d.%d", i/256, i%256))
 	}
 	if n := len(th.fails); n > maxThrottleKeys {
 		t.Errorf("throttle holds %d keys", n)
 	}
-	for i := 0; i < 100; i++ {
-		th.fail(now, "a:x@y")
+	if wait, _ := th.attempt(now, "a:victim@y"); wait == 0 {
+		t.Error("a flood of other keys lifted the block on an account at its limit")
 	}
-	if n := len(th.fails["a:x@y"]); n > 2*maxFailsPerAccount {
+	for range 100 {
+		th.attempt(now, "a:x@y")
+	}
+	if n := len(th.fails["a:x@y"]); n > maxFailsPerAccount {
 		t.Errorf("one key holds %d failures", n)
+	}
+}
+
+func TestThrottleAttemptCountsUntilItSucceeds(t *testing.T) {
+	th := newThrottle()
+	now := time.Now()
+	var pending []func()
+	for i := range maxFailsPerAccount {
+		wait, ok := th.attempt(now, "a:x@y", "i:192.0.2.1")
+		if wait != 0 {
+			t.Fatalf("attempt %d refused", i+1)
+		}
+		pending = append(pending, ok)
+	}
+	// Five checks under way: a sixth must wait although none has failed yet.
+	if wait, _ := th.attempt(now, "a:x@y", "i:192.0.2.1"); wait == 0 {
+		t.Fatal("a sixth concurrent attempt was let through")
+	}
+	pending[0]() // one was the right password
+	if wait, _ := th.attempt(now, "a:x@y", "i:192.0.2.1"); wait != 0 {
+		t.Fatalf("a succeeded attempt still counts: wait %s", wait)
+	}
+}
+
+func TestThrottleAddr(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"192.0.2.1", "192.0.2.1"},
+		{"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"},
+		{"::ffff:192.0.2.1", "::ffff:192.0.2.1"},
+		{"not an address", "not an address"},
+	} {
+		if got := throttleAddr(tc.in); got != tc.want {
+			t.Errorf("throttleAddr(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// Guesses sent at once are held to the limit too: each reserves its try
+// before the slow password check rather than after it.
+func TestSignInThrottlingConcurrentGuesses(t *testing.T) {
+	e := newEnv(t)
+	const guesses = 4 * maxFailsPerAccount
+	clients := make([]*client, guesses)
+	for i := range clients {
+		clients[i] = e.client()
+	}
+	statuses := make([]int, guesses)
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		wg.Go(func() { statuses[i] = c.signIn("admin@b.example", "wrong password!").status })
+	}
+	wg.Wait()
+	checked := 0
+	for _, st := range statuses {
+		switch st {
+		case http.StatusUnauthorized:
+			checked++
+		case http.StatusTooManyRequests:
+		default:
+			t.Errorf("status %d", st)
+		}
+	}
+	if checked > maxFailsPerAccount {
+		t.Errorf("%d of %d concurrent guesses had their password checked; the limit is %d", checked, guesses, maxFailsPerAccount)
 	}
 }
 
