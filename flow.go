@@ -509,11 +509,18 @@ type Flow struct {
 	SourcesTruncated bool              `json:"sources_truncated"`
 }
 
+// MaxFlowPeriod is how far back a flow report may reach.
+const MaxFlowPeriod = 3 * 366 * 24 * time.Hour
+
 // maxSources bounds the sources listed in an aggregate answer.
 const maxSources = 1000
 
 // Flow computes flow metrics for a project over [since, now].
 func (r Reader) Flow(ctx context.Context, customerID int64, projectKey string, since, now time.Time) (*Flow, error) {
+	// The answer has a point per day of the period: bound it, whoever asks.
+	if now.Sub(since) > MaxFlowPeriod {
+		return nil, Errorf(EINVALID, "since may reach back three years at most")
+	}
 	p, err := r.Store.FindNode(ctx, customerID, KindProject, projectKey)
 	if err != nil {
 		return nil, err

@@ -317,6 +317,25 @@ func TestFlowHandChecked(t *testing.T) {
 	}
 }
 
+// Flow has a point per day of its period, so the period is bounded for
+// every caller (REST, MCP, portal).
+func TestFlowPeriodIsBounded(t *testing.T) {
+	r, cust := openWorld(t)
+	for _, tc := range []struct {
+		since time.Time
+		ok    bool
+	}{
+		{now.Add(-cogniscape.MaxFlowPeriod), true},
+		{now.Add(-cogniscape.MaxFlowPeriod - time.Hour), false},
+		{time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), false},
+	} {
+		_, err := r.Flow(context.Background(), cust, "FLOW", tc.since, now)
+		if tc.ok && err != nil || !tc.ok && cogniscape.ErrorCode(err) != cogniscape.EINVALID {
+			t.Errorf("since %s: err = %v", tc.since.Format(time.RFC3339), err)
+		}
+	}
+}
+
 func TestSprintReportHandChecked(t *testing.T) {
 	r, cust := openWorld(t)
 	rep, err := r.SprintReport(context.Background(), cust, "50", now)

@@ -8,11 +8,19 @@ import (
 	"github.com/cogniscape/cogniscape"
 )
 
+// maxBurnupSpan bounds the days a burn-up chart shows, counted back from
+// its end.
+const maxBurnupSpan = 366 * 24 * time.Hour
+
 // burnup computes a sprint's scope and done count at its start, at the end
 // of each day, and at its end, from the graph's changelog: which issues had
 // the sprint in their Sprint field then, and which of those were in a done
 // status then. It reads two changelogs per issue, not the whole lifecycle.
 func (p *Portal) burnup(ctx context.Context, customerID int64, sprintID string, start, end time.Time) ([]burnPoint, error) {
+	// A point per day: the dates come from webhooks, so bound the span.
+	if end.Sub(start) > maxBurnupSpan {
+		start = end.Add(-maxBurnupSpan)
+	}
 	g := p.Graph.Store
 	sn, err := g.FindNode(ctx, customerID, cogniscape.KindSprint, sprintID)
 	if err != nil {

@@ -971,4 +971,23 @@ func TestBurnup(t *testing.T) {
 	if _, err := e.p.burnup(ctx, e.a.ID, "37", start, end); cogniscape.ErrorCode(err) != cogniscape.ENOTFOUND {
 		t.Errorf("A's burn-up of B's sprint: %v", err)
 	}
+	// Sprint dates come from webhooks: a start in year 1 draws a year, not
+	// 740,000 days.
+	pts, err = e.p.burnup(ctx, e.b.ID, "37", time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pts) > 368 || !pts[0].At.Equal(end.Add(-maxBurnupSpan)) {
+		t.Errorf("burn-up from year 1: %d points from %s", len(pts), pts[0].At)
+	}
+}
+
+// Status categories come from webhook data and end up in an SVG attribute.
+func TestTimelineChartEscapesCategories(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	out := string(timelineChart("x", "label", t0, t0.Add(48*time.Hour), []lane{{Label: "Status", Category: `x"/><foreignObject>hi</foreignObject><rect class="`,
+		Bars: []bar{{From: t0, To: t0.Add(24 * time.Hour), Title: "In Progress"}}}}, nil))
+	if strings.Contains(out, "<foreignObject") {
+		t.Errorf("category broke out of its attribute:\n%s", out)
+	}
 }

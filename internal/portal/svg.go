@@ -253,7 +253,7 @@ func timelineChart(id, label string, t0, t1 time.Time, lanes []lane, markers []m
 			}
 			class := b.Class
 			if class == "" {
-				class = "bar cat-" + l.Category
+				class = "bar cat-" + esc(l.Category) // from webhook data
 			}
 			s.raw(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" rx="3" class="%s" %s><title>%s</title></rect>`,
 				x0, y+5, x1-x0, laneH-10, class, fill, esc(b.Title))
