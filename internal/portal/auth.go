@@ -180,7 +180,6 @@ func (p *Portal) handleSigninForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Portal) handleSignin(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
 		p.renderError(w, r, nil, http.StatusBadRequest, "The form could not be read.")
 		return

@@ -166,10 +166,19 @@ func secure(next http.Handler) http.Handler {
 	})
 }
 
+// maxFormBytes bounds the body of every form the portal takes: they hold a
+// few short fields, and without a bound a multipart body would be parsed
+// into memory and temporary files of any size.
+const maxFormBytes = 16 << 10
+
 // post guards a state-changing route: besides the CSRF token, requests that
-// a browser marks as coming from another site are refused.
+// a browser marks as coming from another site are refused, and bodies are
+// bounded.
 func (p *Portal) post(next http.Handler) http.Handler {
-	return secure(p.crossOrigin.Handler(next))
+	return secure(p.crossOrigin.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		next.ServeHTTP(w, r)
+	})))
 }
 
 // handler is a page that needs a signed-in user.

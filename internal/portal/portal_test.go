@@ -804,6 +804,22 @@ func TestPasswordChange(t *testing.T) {
 	}
 }
 
+// Every form the portal takes is bounded: an oversized one is refused
+// whole, whichever route it is sent to.
+func TestPortalFormsAreBounded(t *testing.T) {
+	e := newEnv(t)
+	c := e.signedIn("member@b.example")
+	tok := c.csrf("/portal/account")
+	a := c.post("/portal/account/password", url.Values{"csrf": {tok}, "current": {testPassword}, "new": {"a brand new password"},
+		"confirm": {"a brand new password"}, "padding": {strings.Repeat("x", maxFormBytes)}})
+	if a.status < 400 {
+		t.Errorf("oversized form: %d", a.status)
+	}
+	if a := e.client().signIn("member@b.example", testPassword); a.status != http.StatusSeeOther {
+		t.Errorf("the oversized form changed the password: sign-in with the old one %d", a.status)
+	}
+}
+
 func TestVerifyPanel(t *testing.T) {
 	e := newEnv(t)
 	c := e.signedIn("admin@a.example")
