@@ -44,6 +44,10 @@ type CustomerService interface {
 	CustomerByAPIToken(ctx context.Context, token string) (*Customer, error)
 	// CreateAPIToken issues an additional read token for the customer.
 	CreateAPIToken(ctx context.Context, customerID int64) (string, error)
+	// RotateAPIToken revokes every read token of the customer and issues a
+	// new one; the old ones stop working at once. ENOTFOUND for an unknown
+	// key.
+	RotateAPIToken(ctx context.Context, customerKey string) (string, error)
 }
 
 // SecretCache is implemented by stores that can hand out a customer's Jira

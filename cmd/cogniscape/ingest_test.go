@@ -372,8 +372,29 @@ func TestTenantCommandsWhileServing(t *testing.T) {
 	if out := string(cli(t, dir, "deliveries", "--customer-key", created.CustomerKey)); strings.Count(out, "accepted") != 3 {
 		t.Fatalf("deliveries CLI:\n%s", out)
 	}
+	// A leaked API token is replaced from the CLI: the old one is refused on
+	// the very next request, the new one works.
+	var deliveries struct {
+		Deliveries []map[string]any `json:"deliveries"`
+	}
+	if status := getJSON(t, p.url, created.APIToken, "/api/v1/deliveries", &deliveries); status != 200 {
+		t.Fatalf("API token before rotation: %d", status)
+	}
+	var newToken struct {
+		APIToken string `json:"api_token"`
+	}
+	json.Unmarshal(cli(t, dir, "tenant", "rotate-token", "--customer-key", created.CustomerKey, "--json"), &newToken)
+	if newToken.APIToken == "" || newToken.APIToken == created.APIToken {
+		t.Fatalf("rotate-token gave %q", newToken.APIToken)
+	}
+	if status := getJSON(t, p.url, created.APIToken, "/api/v1/deliveries", &deliveries); status != 401 {
+		t.Fatalf("API token after rotation: %d, want 401", status)
+	}
+	if status := getJSON(t, p.url, newToken.APIToken, "/api/v1/deliveries", &deliveries); status != 200 || len(deliveries.Deliveries) == 0 {
+		t.Fatalf("new API token: %d, %d deliveries", status, len(deliveries.Deliveries))
+	}
 	// Secrets never reach the log.
-	for _, s := range []string{created.JiraSecret, rotated.JiraSecret, again.JiraSecret, created.APIToken} {
+	for _, s := range []string{created.JiraSecret, rotated.JiraSecret, again.JiraSecret, created.APIToken, newToken.APIToken} {
 		if strings.Contains(p.log(), s) {
 			t.Fatal("a secret appears in the server log")
 		}

@@ -5,6 +5,7 @@
 //	cogniscape tenant create --name NAME  add a customer
 //	cogniscape tenant list                list customers
 //	cogniscape tenant rotate-secret --customer-key K
+//	cogniscape tenant rotate-token --customer-key K
 //	cogniscape deliveries --customer-key K
 //	cogniscape replay [--customer-key K]
 //	cogniscape user add --customer-key K --email E [--role admin|member]
@@ -31,6 +32,8 @@ Commands:
   tenant list                list customers
   tenant rotate-secret --customer-key K
                              replace a customer's Jira secret; the old one stops working at once
+  tenant rotate-token --customer-key K
+                             replace a customer's API tokens with a new one; the old ones stop working at once
   deliveries --customer-key K
                              show a customer's delivery log, newest first
   replay [--customer-key K]  rebuild the graph from the stored events
@@ -79,7 +82,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "tenant":
 		if len(args) < 2 {
 			fmt.Fprint(stderr, usage)
-			return usageError{"tenant needs a subcommand: create, list or rotate-secret"}
+			return usageError{"tenant needs a subcommand: create, list, rotate-secret or rotate-token"}
 		}
 		switch args[1] {
 		case "create":
@@ -88,6 +91,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return runTenantList(ctx, args[2:], stdout, stderr, getenv)
 		case "rotate-secret":
 			return runTenantRotate(ctx, args[2:], stdout, stderr, getenv)
+		case "rotate-token":
+			return runTenantRotateToken(ctx, args[2:], stdout, stderr, getenv)
 		}
 		return usageError{fmt.Sprintf("unknown tenant subcommand %q", args[1])}
 	case "deliveries":

@@ -121,6 +121,33 @@ func runTenantRotate(ctx context.Context, args []string, stdout, stderr io.Write
 	return nil
 }
 
+func runTenantRotateToken(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	var c common
+	fs := newFlagSet("tenant rotate-token", stderr, getenv, &c)
+	key := fs.String("customer-key", "", "the customer's key (required)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *key == "" {
+		return usageError{"tenant rotate-token: --customer-key is required"}
+	}
+	db, err := c.openStore()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tok, err := db.RotateAPIToken(ctx, *key)
+	if err != nil {
+		return fmt.Errorf("rotate token: %w", err)
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(map[string]string{"customer_key": *key, "api_token": tok})
+	}
+	fmt.Fprintf(stdout, "New API token: %s\nEvery earlier API token of this customer no longer works.\n", tok)
+	return nil
+}
+
 func runDeliveries(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	var c common
 	fs := newFlagSet("deliveries", stderr, getenv, &c)

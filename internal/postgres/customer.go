@@ -190,6 +190,24 @@ func (db *DB) CreateAPIToken(ctx context.Context, customerID int64) (string, err
 	return tok, nil
 }
 
+// RotateAPIToken revokes the customer's read tokens and issues a new one,
+// in one statement: no moment with no token or with both.
+func (db *DB) RotateAPIToken(ctx context.Context, customerKey string) (string, error) {
+	tok := secret.NewAPIToken()
+	var id int64
+	err := db.pool.QueryRow(ctx, `WITH c AS (SELECT id FROM customers WHERE key = $1),
+			revoked AS (UPDATE api_tokens SET revoked_at = $2 WHERE customer_id = (SELECT id FROM c) AND revoked_at IS NULL)
+		INSERT INTO api_tokens (customer_id, hash, created_at) SELECT id, $3, $2 FROM c RETURNING customer_id`,
+		text(customerKey), ms(db.Now()), secret.HashToken(tok)).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
+	}
+	if err != nil {
+		return "", unavailable("rotate token", err)
+	}
+	return tok, nil
+}
+
 // CheckMasterKey verifies that this store's master key opens the customer
 // secrets already in the database, so that a replica started with another
 // key fails at once instead of rejecting every webhook.

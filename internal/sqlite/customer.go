@@ -185,6 +185,31 @@ func (db *DB) CreateAPIToken(ctx context.Context, customerID int64) (string, err
 	return tok, nil
 }
 
+// RotateAPIToken revokes the customer's read tokens and issues a new one.
+func (db *DB) RotateAPIToken(ctx context.Context, customerKey string) (string, error) {
+	tok := secret.NewAPIToken()
+	err := db.exec(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var id int64
+		err := db.txQueryRow(ctx, tx, `SELECT id FROM customers WHERE key = ?`, customerKey).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
+		}
+		if err != nil {
+			return err
+		}
+		now := ms(db.Now())
+		if _, err := db.txExec(ctx, tx, `UPDATE api_tokens SET revoked_at = ? WHERE customer_id = ? AND revoked_at IS NULL`, now, id); err != nil {
+			return err
+		}
+		_, err = db.txExec(ctx, tx, `INSERT INTO api_tokens (customer_id, hash, created_at) VALUES (?, ?, ?)`, id, secret.HashToken(tok), now)
+		return err
+	})
+	if err != nil {
+		return "", unavailable("rotate token", err)
+	}
+	return tok, nil
+}
+
 func unavailableIf(op string, err error) error {
 	if err == nil {
 		return nil

@@ -155,6 +155,21 @@ func testCustomers(t *testing.T, s cogniscape.Store) {
 	if c, err := s.CustomerByAPIToken(ctx, credsA.APIToken); err != nil || c.ID != a.ID {
 		t.Errorf("first token after a second was issued = %+v, %v", c, err)
 	}
+
+	// Rotating the tokens: every old one stops at once, B's go on.
+	rotatedTok := must(s.RotateAPIToken(ctx, a.Key))(t)
+	for _, old := range []string{credsA.APIToken, tok} {
+		_, err = s.CustomerByAPIToken(ctx, old)
+		wantCode(t, "CustomerByAPIToken(revoked)", err, cogniscape.EUNAUTHORIZED)
+	}
+	if c, err := s.CustomerByAPIToken(ctx, rotatedTok); err != nil || c.ID != a.ID {
+		t.Errorf("rotated token = %+v, %v", c, err)
+	}
+	if c, err := s.CustomerByAPIToken(ctx, credsB.APIToken); err != nil || c.ID != b.ID {
+		t.Errorf("B's token after A's rotation = %+v, %v", c, err)
+	}
+	_, err = s.RotateAPIToken(ctx, "no-such-key")
+	wantCode(t, "RotateAPIToken(unknown)", err, cogniscape.ENOTFOUND)
 }
 
 // clobber overwrites a buffer the store must not have kept.
