@@ -62,12 +62,13 @@ type DB struct {
 	ckpt                  *sql.DB // checkpoints the WAL into the database file
 	box                   *secret.Box
 
-	wal        *walSyncer    // makes commits durable before their jobs are answered
-	jobs       chan writeJob // acknowledgement-bound writes, grouped into shared commits
-	background chan writeJob // projection and maintenance, one per transaction
-	stop       chan struct{}
-	stopped    chan struct{}
-	closeMu    sync.Once
+	wal         *walSyncer    // makes commits durable before their jobs are answered
+	jobs        chan writeJob // acknowledgement-bound writes, grouped into shared commits
+	background  chan writeJob // projection and maintenance, one per transaction
+	stop        chan struct{}
+	stopped     chan struct{} // closed when the writer has drained and stopped
+	ckptStopped chan struct{} // closed when the checkpointer has stopped
+	closeMu     sync.Once
 
 	secrets secret.Cache // decrypted webhook secrets, checked where events are stored
 
@@ -130,7 +131,7 @@ func open(dir string, masterKey []byte, configure func(*DB)) (*DB, error) {
 	read.SetMaxIdleConns(8)
 	db := &DB{
 		Path: path, Now: time.Now, RawRetention: 7 * 24 * time.Hour, write: write, read: read, box: box,
-		jobs: make(chan writeJob, 4096), background: make(chan writeJob), stop: make(chan struct{}), stopped: make(chan struct{}),
+		jobs: make(chan writeJob, 4096), background: make(chan writeJob), stop: make(chan struct{}), stopped: make(chan struct{}), ckptStopped: make(chan struct{}),
 		walRestartFrames: walRestartFrames, checkpointEvery: 500 * time.Millisecond, wal: newWALSyncer(path),
 	}
 	db.writeStmts, db.readStmts = newStmtCache(write), newStmtCache(read)
@@ -164,10 +165,18 @@ func (db *DB) Close() error {
 	db.closeMu.Do(func() {
 		close(db.stop)
 		<-db.stopped
+		<-db.ckptStopped
 		db.wal.close()
 		db.writeStmts.close()
 		db.readStmts.close()
 	})
+	if err := db.wal.err(); err != nil {
+		// SQLite checkpoints when its last connection closes: after a failed
+		// fsync that would copy WAL frames that may never have reached the
+		// disk into the database file. Leave the connections to the process's
+		// exit; the next start recovers from what the disk holds.
+		return nil
+	}
 	return errors.Join(db.read.Close(), db.write.Close(), db.ckpt.Close())
 }
 
@@ -377,16 +386,25 @@ func (db *DB) runWriter() {
 // extends the file. When the background checkpointer has nearly caught up,
 // the writer copies the short remainder itself, between two commits.
 func (db *DB) restartWAL() {
-	if db.walFrames.Load() < db.walRestartFrames || db.walBacklog.Load() > walRestartBacklog {
+	if db.walFrames.Load() < db.walRestartFrames || db.walBacklog.Load() > walRestartBacklog || db.wal.err() != nil {
 		return
 	}
 	db.walFrames.Store(0) // until the checkpointer measures again
-	db.write.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+	if _, err := db.write.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); isIOError(err) {
+		db.wal.fail(fmt.Errorf("checkpoint: %w", err))
+	}
 }
 
 // runCheckpointer copies the WAL into the database file every half second,
 // passively: it never waits for, nor blocks, the writer.
+//
+// A checkpoint copies WAL frames into the database file, which is safe only
+// while the WAL is known to be on disk: after a failed fsync (here, in the
+// syncer or in the writer's restartWAL) the store stops checkpointing for
+// good. Otherwise, after a crash, recovery would replay the shorter WAL the
+// disk kept over database pages newer than it.
 func (db *DB) runCheckpointer() {
+	defer close(db.ckptStopped)
 	t := time.NewTicker(db.checkpointEvery)
 	defer t.Stop()
 	for {
@@ -394,10 +412,18 @@ func (db *DB) runCheckpointer() {
 		case <-db.stop:
 			return
 		case <-t.C:
+			if db.wal.err() != nil {
+				return
+			}
 			var busy, frames, backfilled int64
-			if err := db.ckpt.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &backfilled); err == nil {
+			err := db.ckpt.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &backfilled)
+			switch {
+			case err == nil:
 				db.walFrames.Store(frames)
 				db.walBacklog.Store(frames - backfilled)
+			case isIOError(err):
+				db.wal.fail(fmt.Errorf("checkpoint: %w", err))
+				return
 			}
 		}
 	}
@@ -544,6 +570,13 @@ func unavailable(op string, err error) error {
 		return err
 	}
 	return &cogniscape.Error{Code: cogniscape.EUNAVAILABLE, Message: "storage unavailable", Err: fmt.Errorf("%s: %w", op, err)}
+}
+
+// isIOError reports whether err is SQLite's report of a failed read, write
+// or fsync.
+func isIOError(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_IOERR
 }
 
 // isUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY conflict.

@@ -83,12 +83,19 @@ func (s *walSyncer) sync() error {
 	}
 	if err := s.syncFile(); err != nil {
 		err = fmt.Errorf("fsync %s: %w", s.path, err)
-		s.mu.Lock()
-		s.failed = err
-		s.mu.Unlock()
+		s.fail(err)
 		return err
 	}
 	return nil
+}
+
+// fail stops the store for good (see sync), keeping the first failure.
+func (s *walSyncer) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failed == nil {
+		s.failed = err
+	}
 }
 
 func (s *walSyncer) syncFile() error {

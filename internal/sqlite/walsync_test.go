@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -112,6 +113,51 @@ func TestFailedSyncFailsTheStore(t *testing.T) {
 	}
 	if err := db.Ping(ctx); cogniscape.ErrorCode(err) != cogniscape.EUNAVAILABLE {
 		t.Fatalf("ping after a failed fsync: err %v, want EUNAVAILABLE", err)
+	}
+}
+
+// After a failed fsync nothing copies the WAL into the database file: not
+// the background checkpointer, nor SQLite's checkpoint when the last
+// connection closes. Frames the disk may have lost must not reach the
+// database file ahead of a WAL that recovery would find shorter.
+func TestFailedSyncStopsCheckpoints(t *testing.T) {
+	var failing atomic.Bool
+	db, customerID := openWithCustomer(t, func(db *DB) {
+		db.checkpointEvery = 5 * time.Millisecond
+		db.wal.flush = func(f *os.File) error {
+			if failing.Load() {
+				return errors.New("input/output error")
+			}
+			return fdatasync(f)
+		}
+	})
+	ctx := context.Background()
+	if _, err := db.Append(ctx, testEvent(customerID, "1"), 10); err != nil {
+		t.Fatal(err)
+	}
+	failing.Store(true)
+	big := testEvent(customerID, "2")
+	big.Body = bytes.Repeat([]byte("x"), 64<<10) // new pages a checkpoint would copy
+	if _, err := db.Append(ctx, big, len(big.Body)); cogniscape.ErrorCode(err) != cogniscape.EUNAVAILABLE {
+		t.Fatalf("append whose fsync failed: err %v", err)
+	}
+	before, err := os.ReadFile(db.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // twenty checkpointer ticks
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile(db.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Errorf("the database file changed after the failed fsync (%d → %d bytes)", len(before), len(after))
+	}
+	if _, err := os.Stat(db.Path + "-wal"); err != nil {
+		t.Errorf("the WAL is gone after Close: %v", err)
 	}
 }
 
