@@ -35,9 +35,10 @@ type CustomerService interface {
 	// CustomerByKey returns ENOTFOUND for an unknown key.
 	CustomerByKey(ctx context.Context, key string) (*Customer, error)
 	// JiraSecret returns the customer's current webhook secret, read from the
-	// store on every call so that a rotation takes effect at once. ENOTFOUND
-	// for an unknown key.
-	JiraSecret(ctx context.Context, customerKey string) (customerID int64, secret []byte, err error)
+	// store on every call so that a rotation takes effect at once, and its
+	// version: an Event carrying it as SecretVersion is stored only while
+	// the secret is still current. ENOTFOUND for an unknown key.
+	JiraSecret(ctx context.Context, customerKey string) (customerID int64, secret []byte, version string, err error)
 	// RotateJiraSecret replaces the secret; the old one stops working at once.
 	RotateJiraSecret(ctx context.Context, customerKey string) (string, error)
 	// CustomerByAPIToken authenticates a read token. EUNAUTHORIZED if unknown.

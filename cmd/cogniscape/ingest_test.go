@@ -8,10 +8,12 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/cogniscape/cogniscape"
 	"github.com/cogniscape/cogniscape/internal/httpd"
 	"github.com/cogniscape/cogniscape/internal/jira"
 )
@@ -408,6 +410,39 @@ func TestTenantCommandsWhileServing(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("no exit after SIGTERM")
+	}
+}
+
+// rotateAfterRead rotates a customer's secret right after the server has
+// read it for a request, as an administrator's rotation would while the
+// request is under way. It offers no cache, so every request reads the
+// secret from the store.
+type rotateAfterRead struct {
+	cogniscape.CustomerService
+	once sync.Once
+}
+
+func (r *rotateAfterRead) JiraSecret(ctx context.Context, key string) (int64, []byte, string, error) {
+	id, sec, version, err := r.CustomerService.JiraSecret(ctx, key)
+	r.once.Do(func() {
+		if _, err := r.CustomerService.RotateJiraSecret(ctx, key); err != nil {
+			panic(err)
+		}
+	})
+	return id, sec, version, err
+}
+
+// A delivery authenticated with a secret that is rotated before the
+// delivery is stored is refused: the rotation has returned, so the old
+// secret may no longer get anything in.
+func TestRotationDuringARequestRefusesTheOldSecret(t *testing.T) {
+	a := newApp(t, func(s *httpd.Server) { s.Customers = &rotateAfterRead{CustomerService: s.Customers} })
+	body := fixture(t, "cloud/issue_created.json")
+	if status, out := deliver(t, a.url, a.key, body, signed(body, a.secret, "1")); status != 401 {
+		t.Fatalf("old secret, rotated during the request: %d %v, want 401", status, out)
+	}
+	if n, err := a.db.LogSize(context.Background()); err != nil || n != 0 {
+		t.Fatalf("the log holds %d events (%v), want none", n, err)
 	}
 }
 

@@ -63,11 +63,11 @@ type oneCustomer struct {
 	key, secret                string
 }
 
-func (o oneCustomer) JiraSecret(_ context.Context, key string) (int64, []byte, error) {
+func (o oneCustomer) JiraSecret(_ context.Context, key string) (int64, []byte, string, error) {
 	if key != o.key {
-		return 0, nil, cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
+		return 0, nil, "", cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
 	}
-	return 1, []byte(o.secret), nil
+	return 1, []byte(o.secret), "v1", nil
 }
 
 func FuzzIngest(f *testing.F) {

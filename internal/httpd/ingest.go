@@ -28,7 +28,7 @@ var dummySecret = []byte("cogniscape-no-such-customer-0000000000000")
 type webhookCredential struct {
 	customerID int64
 	secret     []byte
-	version    string // of a cached secret; "" when read for this request
+	version    string // of the secret: the store keeps the delivery only while it is current
 	known      bool   // the customer key exists
 	cached     bool
 }
@@ -53,14 +53,14 @@ func (s *Server) webhookSecret(ctx context.Context, customerKey string, fresh bo
 			return webhookCredential{customerID: id, secret: secret, version: version, known: true, cached: true}, nil
 		}
 	}
-	id, secret, err := s.Customers.JiraSecret(ctx, customerKey)
+	id, secret, version, err := s.Customers.JiraSecret(ctx, customerKey)
 	switch {
 	case cogniscape.ErrorCode(err) == cogniscape.ENOTFOUND:
 		return webhookCredential{}, nil
 	case err != nil:
 		return webhookCredential{}, err
 	}
-	return webhookCredential{customerID: id, secret: secret, known: true}, nil
+	return webhookCredential{customerID: id, secret: secret, version: version, known: true}, nil
 }
 
 // authenticate returns the credential the request is signed with, or writes
@@ -154,13 +154,14 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, src WebhookSourc
 		ev.Timestamp = received
 	}
 	outcome, err := s.Events.Append(r.Context(), ev, len(body))
-	if cogniscape.ErrorCode(err) == cogniscape.ECONFLICT && cred.cached {
-		// The cached secret was rotated away by another process after it
-		// authenticated this request: authenticate again on the current one.
+	if cogniscape.ErrorCode(err) == cogniscape.ECONFLICT {
+		// The secret was rotated after it authenticated this request (by
+		// another process, or while the request was under way):
+		// authenticate again on the current one.
 		if cred, refused = s.authenticate(w, r, src, body, true); refused != "" {
 			return refused
 		}
-		ev.SecretVersion = cred.version // "": read for this request
+		ev.SecretVersion = cred.version
 		outcome, err = s.Events.Append(r.Context(), ev, len(body))
 	}
 	if err != nil {

@@ -401,8 +401,8 @@ func TestRolesAndSignInRequired(t *testing.T) {
 	if a := m.get("/portal/deliveries"); strings.Contains(a.body, "View body") || strings.Contains(a.body, "Get started") {
 		t.Errorf("member sees admin links")
 	}
-	_, s1, _ := e.db.JiraSecret(context.Background(), e.b.Key)
-	_, s2, _ := e.db.JiraSecret(context.Background(), e.b.Key)
+	_, s1, _, _ := e.db.JiraSecret(context.Background(), e.b.Key)
+	_, s2, _, _ := e.db.JiraSecret(context.Background(), e.b.Key)
 	if string(s1) != string(s2) {
 		t.Errorf("secret changed")
 	}
@@ -425,7 +425,7 @@ func TestRevealRotateAndCSRF(t *testing.T) {
 	e := newEnv(t)
 	c := e.signedIn("admin@b.example")
 	ctx := context.Background()
-	_, secret, _ := e.db.JiraSecret(ctx, e.b.Key)
+	_, secret, _, _ := e.db.JiraSecret(ctx, e.b.Key)
 
 	// The page never carries the secret itself.
 	if a := c.get("/portal/setup/jira"); strings.Contains(a.body, string(secret)) {
@@ -447,7 +447,7 @@ func TestRevealRotateAndCSRF(t *testing.T) {
 	if after := len(auditActions(t, e, e.b.ID)); after != before {
 		t.Errorf("refused requests wrote %d audit entries", after-before)
 	}
-	if _, now, _ := e.db.JiraSecret(ctx, e.b.Key); string(now) != string(secret) {
+	if _, now, _, _ := e.db.JiraSecret(ctx, e.b.Key); string(now) != string(secret) {
 		t.Fatal("a refused rotation changed the secret")
 	}
 	// A browser marking the request as cross-site is refused even with the token.
@@ -480,7 +480,7 @@ func TestRevealRotateAndCSRF(t *testing.T) {
 	if a.status != http.StatusSeeOther || a.header.Get("Location") != "/portal/setup/jira?rotated=1" {
 		t.Fatalf("rotate: %d → %s", a.status, a.header.Get("Location"))
 	}
-	_, rotated, _ := e.db.JiraSecret(ctx, e.b.Key)
+	_, rotated, _, _ := e.db.JiraSecret(ctx, e.b.Key)
 	if string(rotated) == string(secret) {
 		t.Fatal("secret unchanged after rotation")
 	}

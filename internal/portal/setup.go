@@ -161,7 +161,7 @@ func (p *Portal) handleVerify(w http.ResponseWriter, r *http.Request, s *cognisc
 // whole page when the browser runs no script. Every reveal is audited first;
 // without the audit entry, no secret.
 func (p *Portal) handleReveal(w http.ResponseWriter, r *http.Request, s *cogniscape.Session) error {
-	_, secret, err := p.Customers.JiraSecret(r.Context(), s.Customer.Key)
+	_, secret, _, err := p.Customers.JiraSecret(r.Context(), s.Customer.Key)
 	if err != nil {
 		return err
 	}

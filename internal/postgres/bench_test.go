@@ -123,7 +123,7 @@ func benchAppend(b *testing.B, s cogniscape.Store) {
 					return
 				}
 				body := bodies[i%len(bodies)]
-				if _, _, err := s.JiraSecret(bg, c.Key); err != nil {
+				if _, _, _, err := s.JiraSecret(bg, c.Key); err != nil {
 					b.Error(err)
 					return
 				}

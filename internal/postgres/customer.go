@@ -118,22 +118,22 @@ func (db *DB) CustomerByKey(ctx context.Context, key string) (*cogniscape.Custom
 // JiraSecret returns the customer's current webhook secret, read from the
 // database on every call, and refreshes the cache CachedJiraSecret answers
 // from.
-func (db *DB) JiraSecret(ctx context.Context, customerKey string) (int64, []byte, error) {
+func (db *DB) JiraSecret(ctx context.Context, customerKey string) (int64, []byte, string, error) {
 	var id int64
 	var sealed []byte
 	err := db.pool.QueryRow(ctx, `SELECT id, secret_enc FROM customers WHERE key = $1`, text(customerKey)).Scan(&id, &sealed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		db.secrets.Forget(customerKey)
-		return 0, nil, cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
+		return 0, nil, "", cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
 	}
 	if err != nil {
-		return 0, nil, unavailable("read secret", err)
+		return 0, nil, "", unavailable("read secret", err)
 	}
 	plain, err := db.secrets.Open(db.box, customerKey, id, sealed)
 	if err != nil {
-		return 0, nil, &cogniscape.Error{Code: cogniscape.EINTERNAL, Message: "cannot decrypt customer secret", Err: err}
+		return 0, nil, "", &cogniscape.Error{Code: cogniscape.EINTERNAL, Message: "cannot decrypt customer secret", Err: err}
 	}
-	return id, plain, nil
+	return id, plain, string(sealed), nil
 }
 
 // CachedJiraSecret returns the secret JiraSecret last read for the customer
@@ -146,17 +146,38 @@ func (db *DB) CachedJiraSecret(customerKey string) (int64, []byte, string, bool)
 }
 
 // RotateJiraSecret replaces the customer's webhook secret and returns the new one.
+// It takes the customer's append lock, which every batch of appends holds
+// from its secret check to its commit: a batch that checked the old secret
+// commits before the rotation does, and one that checks after sees the new
+// secret. Without it a delivery authenticated with the old secret could be
+// stored after the rotation had returned.
 func (db *DB) RotateJiraSecret(ctx context.Context, customerKey string) (string, error) {
 	s := secret.NewJiraSecret()
-	tag, err := db.pool.Exec(ctx, `UPDATE customers SET secret_enc = $1, secret_rotated_at = $2 WHERE key = $3`,
-		db.box.Seal([]byte(s), customerKey), ms(db.Now()), text(customerKey))
+	found := true
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `SELECT id FROM customers WHERE key = $1`, text(customerKey)).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			found = false
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey(db.appendNS, id)); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE customers SET secret_enc = $1, secret_rotated_at = $2 WHERE id = $3`,
+			db.box.Seal([]byte(s), customerKey), ms(db.Now()), id)
+		return err
+	})
 	// Forget the old secret here at once; other replicas' caches learn of
 	// the rotation when an append with the old secret's version is refused.
 	db.secrets.Forget(customerKey)
 	if err != nil {
 		return "", unavailable("rotate secret", err)
 	}
-	if tag.RowsAffected() == 0 {
+	if !found {
 		return "", cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
 	}
 	return s, nil

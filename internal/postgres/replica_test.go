@@ -120,7 +120,7 @@ func TestInstancesShareState(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A new customer is known to the other instance on the next request.
-	if _, sec, err := b.JiraSecret(bg, c.Key); err != nil || string(sec) != creds.JiraSecret {
+	if _, sec, _, err := b.JiraSecret(bg, c.Key); err != nil || string(sec) != creds.JiraSecret {
 		t.Fatalf("B JiraSecret = %q %v", sec, err)
 	}
 	// Rotation on A: B answers the new secret on its very next call.
@@ -128,7 +128,7 @@ func TestInstancesShareState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, sec, _ := b.JiraSecret(bg, c.Key); string(sec) != rotated {
+	if _, sec, _, _ := b.JiraSecret(bg, c.Key); string(sec) != rotated {
 		t.Errorf("B still answers the old secret after A rotated it")
 	}
 	tok, _ := a.CreateAPIToken(bg, c.ID)
@@ -370,5 +370,46 @@ func TestRedact(t *testing.T) {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A rotation waits for a batch of appends that checked the old secret and
+// has not committed yet (such a batch holds the customer's append lock), so
+// that nothing authenticated with the old secret is stored after the
+// rotation has returned.
+func TestRotationWaitsForAppendsUnderWay(t *testing.T) {
+	db := openTest(t, freshDSN(t))
+	c, _, err := db.CreateCustomer(bg, "Acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := db.pool.Begin(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer batch.Rollback(bg)
+	if _, err := batch.Exec(bg, `SELECT pg_advisory_xact_lock($1)`, lockKey(db.appendNS, c.ID)); err != nil {
+		t.Fatal(err)
+	}
+	rotated := make(chan error, 1)
+	go func() {
+		_, err := db.RotateJiraSecret(bg, c.Key)
+		rotated <- err
+	}()
+	select {
+	case err := <-rotated:
+		t.Fatalf("the rotation returned while a batch of appends was under way: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := batch.Commit(bg); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-rotated:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the rotation did not go on once the batch committed")
 	}
 }

@@ -105,22 +105,22 @@ func (db *DB) CustomerByKey(ctx context.Context, key string) (*cogniscape.Custom
 // JiraSecret returns the customer's current webhook secret, read from the
 // database on every call, and refreshes the cache CachedJiraSecret answers
 // from.
-func (db *DB) JiraSecret(ctx context.Context, customerKey string) (int64, []byte, error) {
+func (db *DB) JiraSecret(ctx context.Context, customerKey string) (int64, []byte, string, error) {
 	var id int64
 	var sealed []byte
 	err := db.queryRow(ctx, `SELECT id, secret_enc FROM customers WHERE key = ?`, customerKey).Scan(&id, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		db.secrets.Forget(customerKey)
-		return 0, nil, cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
+		return 0, nil, "", cogniscape.Errorf(cogniscape.ENOTFOUND, "unknown customer")
 	}
 	if err != nil {
-		return 0, nil, unavailable("read secret", err)
+		return 0, nil, "", unavailable("read secret", err)
 	}
 	plain, err := db.secrets.Open(db.box, customerKey, id, sealed)
 	if err != nil {
-		return 0, nil, &cogniscape.Error{Code: cogniscape.EINTERNAL, Message: "cannot decrypt customer secret", Err: err}
+		return 0, nil, "", &cogniscape.Error{Code: cogniscape.EINTERNAL, Message: "cannot decrypt customer secret", Err: err}
 	}
-	return id, plain, nil
+	return id, plain, string(sealed), nil
 }
 
 // CachedJiraSecret returns the secret JiraSecret last read for the customer.

@@ -31,7 +31,7 @@ func TestCachedSecretRotatedByAnotherProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := server.JiraSecret(ctx, c.Key); err != nil {
+	if _, _, _, err := server.JiraSecret(ctx, c.Key); err != nil {
 		t.Fatal(err)
 	}
 	_, _, version, _ := server.CachedJiraSecret(c.Key)

@@ -413,7 +413,7 @@ func testTenantScoping(t *testing.T, s cogniscape.Store) {
 	if c := must(s.CustomerByAPIToken(ctx, credsB.APIToken))(t); c.ID != b.ID {
 		t.Errorf("B's token authenticates customer %d", c.ID)
 	}
-	if _, sec, _ := s.JiraSecret(ctx, a.Key); string(sec) == credsB.JiraSecret {
+	if _, sec, _, _ := s.JiraSecret(ctx, a.Key); string(sec) == credsB.JiraSecret {
 		t.Error("A and B share a secret")
 	}
 	// The same Jira entity in two customers is two nodes.

@@ -109,11 +109,11 @@ func testCustomers(t *testing.T, s cogniscape.Store) {
 	_, err = s.CustomerByKey(ctx, "no-such-key")
 	wantCode(t, "CustomerByKey(unknown)", err, cogniscape.ENOTFOUND)
 
-	id, sec, err := s.JiraSecret(ctx, a.Key)
-	if err != nil || id != a.ID || string(sec) != credsA.JiraSecret {
-		t.Fatalf("JiraSecret = %d %q %v", id, sec, err)
+	id, sec, version, err := s.JiraSecret(ctx, a.Key)
+	if err != nil || id != a.ID || string(sec) != credsA.JiraSecret || version == "" {
+		t.Fatalf("JiraSecret = %d %q %q %v", id, sec, version, err)
 	}
-	_, _, err = s.JiraSecret(ctx, "no-such-key")
+	_, _, _, err = s.JiraSecret(ctx, "no-such-key")
 	wantCode(t, "JiraSecret(unknown)", err, cogniscape.ENOTFOUND)
 
 	// Rotation: the new secret at once, the old one never again.
@@ -121,14 +121,19 @@ func testCustomers(t *testing.T, s cogniscape.Store) {
 	if rotated == credsA.JiraSecret || len(rotated) < 32 {
 		t.Fatalf("rotated secret %q", rotated)
 	}
-	if _, sec, _ := s.JiraSecret(ctx, a.Key); string(sec) != rotated {
+	if _, sec, _, _ := s.JiraSecret(ctx, a.Key); string(sec) != rotated {
 		t.Errorf("JiraSecret after rotation = %q, want the new one", sec)
 	}
-	if _, sec, _ := s.JiraSecret(ctx, b.Key); string(sec) != credsB.JiraSecret {
+	if _, sec, _, _ := s.JiraSecret(ctx, b.Key); string(sec) != credsB.JiraSecret {
 		t.Errorf("rotating A changed B's secret")
 	}
+	// A delivery authenticated with the secret read before the rotation is
+	// not stored after it, cached or not.
+	_, err = s.Append(ctx, &cogniscape.Event{CustomerID: a.ID, ReceivedAt: time.Now(), Source: "jira", Type: "jira:issue_updated",
+		DedupKey: "read-before-rotation", Timestamp: time.Now(), Body: []byte(`{}`), SecretVersion: version}, 2)
+	wantCode(t, "append authenticated before the rotation", err, cogniscape.ECONFLICT)
 	again := must(s.RotateJiraSecret(ctx, a.Key))(t)
-	if _, sec, _ := s.JiraSecret(ctx, a.Key); string(sec) != again || again == rotated {
+	if _, sec, _, _ := s.JiraSecret(ctx, a.Key); string(sec) != again || again == rotated {
 		t.Errorf("second rotation not honoured")
 	}
 	_, err = s.RotateJiraSecret(ctx, "no-such-key")
@@ -661,7 +666,7 @@ func testFirstCustomer(t *testing.T, s cogniscape.Store) {
 		t.Fatalf("%d of %d racing callers created a first customer, want exactly 1", len(created), callers)
 	}
 	first := got[created[0]]
-	if id, sec, err := s.JiraSecret(ctx, first.Key); err != nil || id != first.ID || string(sec) != creds[created[0]].JiraSecret {
+	if id, sec, _, err := s.JiraSecret(ctx, first.Key); err != nil || id != first.ID || string(sec) != creds[created[0]].JiraSecret {
 		t.Fatalf("first customer's secret: %d %q %v", id, sec, err)
 	}
 	if c, err := s.CustomerByAPIToken(ctx, creds[created[0]].APIToken); err != nil || c.ID != first.ID {
@@ -695,7 +700,7 @@ func testCachedSecretVersions(t *testing.T, s cogniscape.Store) {
 		t.Fatal("a secret is cached before anything read it")
 	}
 	for _, c := range []*cogniscape.Customer{a, b} {
-		_, _, err := s.JiraSecret(ctx, c.Key)
+		_, _, _, err := s.JiraSecret(ctx, c.Key)
 		check(t, err)
 	}
 	id, sec, versionA, ok := cache.CachedJiraSecret(a.Key)
@@ -734,7 +739,7 @@ func testCachedSecretVersions(t *testing.T, s cogniscape.Store) {
 		t.Fatalf("B's delivery log holds %d rows, want 10", len(got))
 	}
 	// The fresh secret's version, and no version at all, are accepted.
-	_, _, err = s.JiraSecret(ctx, a.Key)
+	_, _, _, err = s.JiraSecret(ctx, a.Key)
 	check(t, err)
 	_, _, versionA2, _ := cache.CachedJiraSecret(a.Key)
 	if versionA2 == versionA {
