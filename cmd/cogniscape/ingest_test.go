@@ -163,13 +163,29 @@ func TestDuplicatesAreStoredOnce(t *testing.T) {
 			t.Fatalf("DC delivery %d: %d %v, want %s", i, status, out, want)
 		}
 	}
+	// Issue link events name no site: one identifier from two sites sending
+	// to the same URL is two deliveries, and a retry of either is a duplicate.
+	link := fixture(t, "cloud/issuelink_created.json")
+	otherSite := bytes.Replace(link, []byte(`"id":`), []byte(`"id": `), 1) // another site's event: another body
+	for i, d := range []struct {
+		body []byte
+		want string
+	}{{link, "accepted"}, {otherSite, "accepted"}, {link, "duplicate"}, {otherSite, "duplicate"}} {
+		if status, out := deliver(t, a.url, a.key, d.body, signed(d.body, a.secret, "777")); status != 200 || out["status"] != d.want {
+			t.Fatalf("site-less delivery %d: %d %v, want %s", i, status, out, d.want)
+		}
+	}
 	var events int
 	openRaw(t, a.dir).QueryRow(`SELECT count(*) FROM events`).Scan(&events)
-	if events != 2 {
-		t.Fatalf("log holds %d events, want 2", events)
+	if events != 4 {
+		t.Fatalf("log holds %d events, want 4", events)
 	}
 	var ds deliveriesAnswer
 	getJSON(t, a.url, a.token, "/api/v1/deliveries", &ds)
+	if len(ds.Deliveries) != 8 {
+		t.Fatalf("%d deliveries, want 8", len(ds.Deliveries))
+	}
+	ds.Deliveries = ds.Deliveries[4:] // newest first: the four before the issue links
 	if len(ds.Deliveries) != 4 || ds.Deliveries[2].Outcome != "duplicate" || ds.Deliveries[2].Retry != 1 || ds.Deliveries[2].Identifier != "4242" {
 		t.Fatalf("deliveries = %+v", ds.Deliveries)
 	}

@@ -191,13 +191,19 @@ var statusBodies = func() map[cogniscape.Outcome][]byte {
 	return m
 }()
 
-// dedupKey identifies a delivery across retries: Jira Cloud's identifier is
-// unique within a site and repeated on retries; without one, the body itself.
+// dedupKey identifies a delivery across retries: Jira Cloud's identifier,
+// repeated on retries, qualified by the site it is unique within; without
+// one, the body itself. An event that names no site (issue links, among
+// others) qualifies its identifier with its body: two sites sending to one
+// URL may use the same identifier, and a retry repeats the body.
 func dedupKey(site, identifier string, body []byte) string {
-	if identifier != "" {
+	if identifier != "" && site != "" {
 		return "id:" + site + "#" + identifier
 	}
 	sum := sha256.Sum256(body)
+	if identifier != "" {
+		return "id:#" + identifier + "#" + hex.EncodeToString(sum[:])
+	}
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cogniscape/cogniscape"
 )
@@ -96,8 +97,12 @@ func (Source) Inspect(body []byte) (cogniscape.Envelope, error) { return Inspect
 // retries) and the retry count; Data Center sends neither.
 func (Source) DeliveryID(h http.Header) (identifier string, retry int) {
 	identifier = strings.TrimSpace(h.Get(HeaderIdentifier))
-	if len(identifier) > 128 { // ours to bound: Jira's are short decimal strings
-		identifier = identifier[:128]
+	// Jira's are short decimal strings. Anything else is ours to bound, and
+	// is replaced by its hash rather than cut, so that two identifiers never
+	// become one (the identifier decides what is a duplicate).
+	if len(identifier) > 128 || !utf8.ValidString(identifier) || strings.ContainsRune(identifier, 0) {
+		sum := sha256.Sum256([]byte(identifier))
+		identifier = "sha256:" + hex.EncodeToString(sum[:])
 	}
 	retry, _ = strconv.Atoi(h.Get(HeaderRetry))
 	if retry < 0 || retry > 1000 {

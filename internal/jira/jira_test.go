@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // The vector from Atlassian's documentation.
@@ -128,5 +129,44 @@ func TestProcessed(t *testing.T) {
 		if Processed(ev) != want {
 			t.Errorf("Processed(%q) = %v, want %v", ev, !want, want)
 		}
+	}
+}
+
+func TestDeliveryID(t *testing.T) {
+	long := strings.Repeat("7", 200)
+	for _, tc := range []struct {
+		identifier, retry string
+		wantID            string
+		wantRetry         int
+	}{
+		{"69312270414585119", "", "69312270414585119", 0},
+		{" 69312270414585119 ", "2", "69312270414585119", 2},
+		{"", "", "", 0},
+		{"1", "-4", "1", 0},
+		{"1", "100000", "1", 0},
+		{"1", "x", "1", 0},
+	} {
+		h := http.Header{}
+		h.Set(HeaderIdentifier, tc.identifier)
+		h.Set(HeaderRetry, tc.retry)
+		id, retry := Source{}.DeliveryID(h)
+		if id != tc.wantID || retry != tc.wantRetry {
+			t.Errorf("DeliveryID(%q, %q) = %q, %d; want %q, %d", tc.identifier, tc.retry, id, retry, tc.wantID, tc.wantRetry)
+		}
+	}
+	// Identifiers that are too long or not text are hashed, never cut: two
+	// that share a prefix stay two.
+	seen := map[string]string{}
+	for _, raw := range []string{long, long + "8", long + "9", "a\xffb", "a\xfeb", "a\x00b"} {
+		h := http.Header{}
+		h[HeaderIdentifier] = []string{raw}
+		id, _ := Source{}.DeliveryID(h)
+		if len(id) > 128 || !utf8.ValidString(id) || strings.ContainsRune(id, 0) {
+			t.Errorf("DeliveryID(%q) = %q", raw, id)
+		}
+		if other, dup := seen[id]; dup {
+			t.Errorf("%q and %q give the same identifier %q", other, raw, id)
+		}
+		seen[id] = raw
 	}
 }
