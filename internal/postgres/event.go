@@ -128,8 +128,10 @@ SELECT 'stale', NULL FROM ok WHERE NOT current`
 
 // commitAppends runs a batch in one transaction: PostgreSQL runs a pipeline
 // ending in one Sync as one implicit transaction, so the whole batch costs
-// one round trip and one commit. If the batch fails on a statement, each job
-// is retried alone so that one bad job cannot fail the others.
+// one round trip and one commit. If the batch fails on what may be one
+// job's data, each job is retried alone so that one bad job cannot fail the
+// others; if the database fails (a lost connection, a shutdown, a timeout),
+// every job hears so at once instead of waiting for it again alone.
 func (db *DB) commitAppends(batch []*appendJob) {
 	err := db.tryAppends(batch)
 	if err == nil {
@@ -142,8 +144,7 @@ func (db *DB) commitAppends(batch []*appendJob) {
 		}
 		return
 	}
-	var pe *pgconn.PgError
-	if len(batch) > 1 && errors.As(err, &pe) {
+	if len(batch) > 1 && jobError(err) {
 		for _, j := range batch {
 			db.commitAppends([]*appendJob{j})
 		}
@@ -152,6 +153,20 @@ func (db *DB) commitAppends(batch []*appendJob) {
 	for _, j := range batch {
 		j.done <- err
 	}
+}
+
+// jobError reports whether err, failing a batch of appends, may be one
+// job's fault: bad data or a limit its values broke.
+func jobError(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || len(pe.Code) < 2 {
+		return false
+	}
+	switch pe.Code[:2] {
+	case "22", "23", "42", "54": // data exception, integrity constraint, syntax or access rule, program limit
+		return true
+	}
+	return false
 }
 
 func (db *DB) tryAppends(batch []*appendJob) error {

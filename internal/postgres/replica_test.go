@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/cogniscape/cogniscape/internal/jira"
 	"github.com/cogniscape/cogniscape/internal/projector"
 	"github.com/cogniscape/cogniscape/internal/sqlite"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 var bg = context.Background()
@@ -411,5 +413,27 @@ func TestRotationWaitsForAppendsUnderWay(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the rotation did not go on once the batch committed")
+	}
+}
+
+func TestJobError(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&pgconn.PgError{Code: "22021"}, true},  // invalid byte sequence: that job's data
+		{&pgconn.PgError{Code: "23505"}, true},  // unique violation
+		{&pgconn.PgError{Code: "54000"}, true},  // program limit exceeded
+		{&pgconn.PgError{Code: "57P01"}, false}, // the server is shutting down
+		{&pgconn.PgError{Code: "08006"}, false}, // connection failure
+		{&pgconn.PgError{Code: "53100"}, false}, // disk full
+		{&pgconn.PgError{Code: "40P01"}, false}, // deadlock
+		{fmt.Errorf("append: %w", &pgconn.PgError{Code: "23505"}), true},
+		{context.DeadlineExceeded, false},
+		{errors.New("conn closed"), false},
+	} {
+		if got := jobError(tc.err); got != tc.want {
+			t.Errorf("jobError(%v) = %v, want %v", tc.err, got, tc.want)
+		}
 	}
 }

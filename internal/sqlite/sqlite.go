@@ -35,6 +35,11 @@ const FileName = "cogniscape.db"
 // maxBatch bounds how many queued writes share one transaction.
 const maxBatch = 512
 
+// busyTimeout is how long a statement waits for a lock another process
+// holds (the tenant CLI writing the same file) before it fails; tests
+// shorten it.
+var busyTimeout = 10 * time.Second
+
 // The WAL starts over once it holds walRestartFrames pages (64 MiB) and the
 // background checkpointer has left at most walRestartBacklog (8 MiB) for the
 // writer to copy; after a longer stall it is truncated back to walSizeLimit
@@ -73,6 +78,7 @@ type DB struct {
 	secrets secret.Cache // decrypted webhook secrets, checked where events are stored
 
 	walFrames, walBacklog atomic.Int64 // as the checkpointer last saw them
+	attempts              atomic.Int64 // transactions the writer began or tried to
 	walRestartFrames      int64        // walRestartFrames; tests lower it
 	checkpointEvery       time.Duration
 }
@@ -103,7 +109,7 @@ func open(dir string, masterKey []byte, configure func(*DB)) (*DB, error) {
 	f.Close()
 	// _txlock=immediate takes the write lock at BEGIN, avoiding lock-upgrade
 	// deadlocks with other processes (the tenant CLI) writing the same file.
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	dsn := "file:" + path + fmt.Sprintf("?_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()) + "&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
 	// The writer's commits do not wait for the disk (synchronous=NORMAL): the
 	// syncer fsyncs the WAL after each commit, beside the writer, and only
 	// then answers the commit's jobs (walSyncer), so an acknowledged event
@@ -463,24 +469,34 @@ func (db *DB) execBackground(ctx context.Context, fn func(ctx context.Context, t
 // with the previous commit join the transaction: they would only wait
 // otherwise. Should one job fail, the transaction is rolled back and every
 // job runs again in a transaction of its own: a bad job fails alone, and no
-// job pays for per-job savepoints in the common case.
+// job pays for per-job savepoints in the common case. Should the store fail
+// instead (no transaction, no commit), every job hears so at once: alone,
+// each would only fail again after the same wait.
 func (db *DB) commit(batch []writeJob, absorb bool) {
-	jobs, errs, ok := db.tryTogether(batch, absorb)
+	jobs, errs, ok, jobFailed := db.tryTogether(batch, absorb)
 	if ok {
 		db.wal.queue <- syncedBatch{jobs, errs}
 		return
 	}
-	if len(jobs) == 1 {
-		jobs[0].done <- orUnavailable(errs[0])
+	if len(jobs) == 1 || !jobFailed {
+		for i, j := range jobs {
+			j.done <- orUnavailable(errs[i])
+		}
 		return
 	}
-	for _, j := range jobs {
-		one, errs, ok := db.tryTogether([]writeJob{j}, false)
+	for i, j := range jobs {
+		one, errs, ok, jobFailed := db.tryTogether([]writeJob{j}, false)
 		if ok {
 			db.wal.queue <- syncedBatch{one, errs}
 			continue
 		}
 		j.done <- orUnavailable(errs[0])
+		if !jobFailed {
+			for _, rest := range jobs[i+1:] {
+				rest.done <- orUnavailable(errs[0])
+			}
+			return
+		}
 	}
 }
 
@@ -496,14 +512,16 @@ func orUnavailable(err error) error {
 // meanwhile too, up to maxBatch. It returns every job it ran and, when ok,
 // keeps the syncer's token for them. It reports ok=false, having rolled
 // back, if any job or the commit failed; errs then holds what is known of
-// each job's failure.
-func (db *DB) tryTogether(jobs []writeJob, absorb bool) (_ []writeJob, errs []error, ok bool) {
+// each job's failure, and jobFailed whether a job's own work failed rather
+// than the store.
+func (db *DB) tryTogether(jobs []writeJob, absorb bool) (_ []writeJob, errs []error, ok, jobFailed bool) {
+	db.attempts.Add(1)
 	errs = make([]error, len(jobs))
-	fail := func(err error) ([]writeJob, []error, bool) {
+	fail := func(err error) ([]writeJob, []error, bool, bool) {
 		for i := range errs {
 			errs[i] = err
 		}
-		return jobs, errs, false
+		return jobs, errs, false, false
 	}
 	if err := db.wal.err(); err != nil {
 		return fail(unavailable("write", err))
@@ -519,8 +537,8 @@ func (db *DB) tryTogether(jobs []writeJob, absorb bool) (_ []writeJob, errs []er
 		if j := jobs[i]; j.secret != nil {
 			current, err := secrets.current(ctx, db, tx, j.secret)
 			if err != nil {
-				errs[i] = err
 				tx.Rollback()
+				fail(unavailable("check secret", err))
 				return false
 			}
 			if !current {
@@ -530,13 +548,18 @@ func (db *DB) tryTogether(jobs []writeJob, absorb bool) (_ []writeJob, errs []er
 		}
 		if errs[i] = jobs[i].fn(ctx, tx); errs[i] != nil {
 			tx.Rollback()
+			if storeFailure(errs[i]) {
+				fail(errs[i])
+			} else {
+				jobFailed = true
+			}
 			return false
 		}
 		return true
 	}
 	for i := range jobs {
 		if !run(i) {
-			return jobs, errs, false
+			return jobs, errs, false, jobFailed
 		}
 	}
 	for waiting := true; waiting; {
@@ -550,7 +573,7 @@ func (db *DB) tryTogether(jobs []writeJob, absorb bool) (_ []writeJob, errs []er
 		case j := <-more:
 			jobs, errs = append(jobs, j), append(errs, nil)
 			if !run(len(jobs) - 1) {
-				return jobs, errs, false
+				return jobs, errs, false, jobFailed
 			}
 		}
 	}
@@ -559,7 +582,7 @@ func (db *DB) tryTogether(jobs []writeJob, absorb bool) (_ []writeJob, errs []er
 		tx.Rollback()
 		return fail(unavailable("commit", err))
 	}
-	return jobs, errs, true
+	return jobs, errs, true, false
 }
 
 // unavailable wraps a driver failure as EUNAVAILABLE, keeping the cause for
@@ -570,6 +593,21 @@ func unavailable(op string, err error) error {
 		return err
 	}
 	return &cogniscape.Error{Code: cogniscape.EUNAVAILABLE, Message: "storage unavailable", Err: fmt.Errorf("%s: %w", op, err)}
+}
+
+// storeFailure reports whether err says the database failed (a lock held
+// elsewhere, I/O, a full disk) rather than that a job's own work did.
+func storeFailure(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_NOMEM,
+		sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_CANTOPEN:
+		return true
+	}
+	return false
 }
 
 // isIOError reports whether err is SQLite's report of a failed read, write
