@@ -167,6 +167,12 @@ func (w *world) fixVersion(when, id, name string, keys ...string) {
 // applied in reverse, which the projection must not notice.
 func openWorld(t *testing.T) (cogniscape.Reader, int64) {
 	t.Helper()
+	return openWorldOf(t, buildWorld())
+}
+
+// openWorldOf projects w into a fresh SQLite store.
+func openWorldOf(t *testing.T, w *world) (cogniscape.Reader, int64) {
+	t.Helper()
 	dir := t.TempDir()
 	key, err := secret.LoadKey("", dir)
 	if err != nil {
@@ -182,7 +188,6 @@ func openWorld(t *testing.T) (cogniscape.Reader, int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := buildWorld()
 	// ApplyBatch needs the events in the log for the checkpoint; append stand-ins.
 	for i := range w.muts {
 		if _, err := db.Append(ctx, &cogniscape.Event{CustomerID: c.ID, ReceivedAt: time.Now(), Source: "jira", Type: "x", Site: site,

@@ -26,6 +26,10 @@ type GraphEdge struct {
 type Neighborhood struct {
 	Nodes []GraphNode `json:"nodes"`
 	Edges []GraphEdge `json:"edges"`
+	// Truncated says the neighbourhood holds more than the answer shows: a
+	// node has more relations than one answer may hold (a project's issues,
+	// say), or the answer reached its bound of nodes.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // maxNeighbors bounds an answer, whatever the depth.
@@ -74,6 +78,10 @@ func (r Reader) Neighbors(ctx context.Context, customerID int64, ref string, dep
 	for d := 0; d < depth && len(frontier) > 0 && len(out.Nodes) < maxNeighbors; d++ {
 		var next []*Node
 		for _, n := range frontier {
+			if len(out.Nodes) >= maxNeighbors {
+				out.Truncated = true
+				break
+			}
 			from, err := r.Store.EdgesFrom(ctx, customerID, n.StoreID, "")
 			if err != nil {
 				return nil, err
@@ -81,6 +89,13 @@ func (r Reader) Neighbors(ctx context.Context, customerID int64, ref string, dep
 			to, err := r.Store.EdgesTo(ctx, customerID, n.StoreID, "")
 			if err != nil {
 				return nil, err
+			}
+			// A hub (a project, a busy person) may have thousands of
+			// relations: read no more neighbours than an answer can show.
+			if room := maxNeighbors; len(from)+len(to) > room {
+				out.Truncated = true
+				from = from[:min(len(from), room)]
+				to = to[:min(len(to), room-len(from))]
 			}
 			ids := make([]int64, 0, len(from)+len(to))
 			for _, e := range from {
@@ -94,11 +109,16 @@ func (r Reader) Neighbors(ctx context.Context, customerID int64, ref string, dep
 				return nil, err
 			}
 			visit := func(o *Node) {
-				if o != nil && !seen[o.StoreID] && len(out.Nodes) < maxNeighbors {
-					seen[o.StoreID] = true
-					addNode(o)
-					next = append(next, o)
+				if o == nil || seen[o.StoreID] {
+					return
 				}
+				if len(out.Nodes) >= maxNeighbors {
+					out.Truncated = true
+					return
+				}
+				seen[o.StoreID] = true
+				addNode(o)
+				next = append(next, o)
 			}
 			for _, e := range from {
 				if o := others[e.Dst]; o != nil {

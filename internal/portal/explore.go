@@ -348,11 +348,12 @@ func neighbourhood(h *cogniscape.Neighborhood, center string) (template.HTML, []
 }
 
 type graphPage struct {
-	Node  string
-	Depth int
-	Graph template.HTML
-	Nodes []cogniscape.GraphNode
-	Edges []cogniscape.GraphEdge
+	Node      string
+	Depth     int
+	Graph     template.HTML
+	Nodes     []cogniscape.GraphNode
+	Edges     []cogniscape.GraphEdge
+	Truncated bool
 }
 
 func (p *Portal) handleGraph(w http.ResponseWriter, r *http.Request, s *cogniscape.Session) error {
@@ -373,7 +374,7 @@ func (p *Portal) handleGraph(w http.ResponseWriter, r *http.Request, s *cognisca
 		center = hood.Nodes[0].ID
 	}
 	d.Graph, d.Nodes = neighbourhood(hood, center)
-	d.Edges = hood.Edges
+	d.Edges, d.Truncated = hood.Edges, hood.Truncated
 	p.render(w, r, s, http.StatusOK, "graph.html", "Graph: "+center, "", d)
 	return nil
 }
