@@ -72,6 +72,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		Ready: db.Ping, Lag: db.ProjectionLag, LogSize: db.LogSize, Logger: logger,
 	}
 	wirePortal(srv, db, graph, c.publicURL, logger).TrustedProxies = proxies
+	if len(proxies) > 0 && *tlsCert == "" && !strings.HasPrefix(strings.ToLower(c.publicURL), "https://") {
+		// Behind a proxy that terminates TLS the server sees plain HTTP: only
+		// an https public URL tells it to mark session cookies Secure.
+		logger.Warn("behind a reverse proxy without an https --public-url: portal session cookies are not marked Secure")
+	}
 	if err := srv.Open(); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
