@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/cogniscape/cogniscape"
@@ -49,7 +53,7 @@ func (c *common) openStore() (cogniscape.Store, error) {
 	if err := os.MkdirAll(c.data, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	key, err := secret.LoadKey(c.getenv("COGNISCAPE_MASTER_KEY"), c.data)
+	key, created, err := c.masterKey()
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +61,31 @@ func (c *common) openStore() (cogniscape.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	if err := db.CheckMasterKey(context.Background()); err != nil {
+		db.Close()
+		return nil, c.wrongKey(err, created)
+	}
 	return db, nil
+}
+
+// masterKey loads the master key (secret.LoadKey) and says whether it was
+// created just now because the data directory had none.
+func (c *common) masterKey() (key []byte, created bool, err error) {
+	env := c.getenv("COGNISCAPE_MASTER_KEY")
+	_, statErr := os.Stat(filepath.Join(c.data, secret.KeyFile))
+	key, err = secret.LoadKey(env, c.data)
+	return key, err == nil && env == "" && errors.Is(statErr, fs.ErrNotExist), err
+}
+
+// wrongKey explains a master key that does not open the stored secrets. A
+// key file created just now for a database that already had customers is
+// removed again, so that the right one can be put back.
+func (c *common) wrongKey(err error, created bool) error {
+	if created {
+		os.Remove(filepath.Join(c.data, secret.KeyFile))
+		return fmt.Errorf("%w: %s has no %s; restore the one this database was created with, or set COGNISCAPE_MASTER_KEY", err, c.data, secret.KeyFile)
+	}
+	return fmt.Errorf("%w: set COGNISCAPE_MASTER_KEY, or keep %s, as when the customers were created", err, filepath.Join(c.data, secret.KeyFile))
 }
 
 // baseURL is where people and Jira reach this server.

@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -480,4 +485,39 @@ func TestFirstStartPrintsOnceOnly(t *testing.T) {
 func ExampleSign() {
 	fmt.Println(jira.Sign([]byte("Hello World!"), []byte("It's a Secret to Everybody")))
 	// Output: sha256=a4771c39fbe90f317c7824e83ddef3caae9cb3d976c214ace1f2937e133263c9
+}
+
+// A master key that cannot open the stored secrets stops the server at
+// start, instead of a server that answers every webhook with 503: another
+// key in the environment, or a data directory whose master.key went missing
+// (restored without it), in which case no fresh key is left behind.
+func TestWrongMasterKeyRefusesToStart(t *testing.T) {
+	dir := t.TempDir()
+	cli(t, dir, "tenant", "create", "--name", "A", "--json")
+	fails := func(name string, env []string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(binary, args...)
+		cmd.Env = append(append(os.Environ(), "COGNISCAPE_DATA="+dir), env...)
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "master key does not open") {
+			t.Errorf("%s: %v\n%s", name, err, out)
+		}
+		return string(out)
+	}
+	other := strings.Repeat("ab", 32)
+	fails("another key", []string{"COGNISCAPE_MASTER_KEY=" + other}, "tenant", "list")
+	keyFile := filepath.Join(dir, "master.key")
+	if err := os.Rename(keyFile, keyFile+".saved"); err != nil {
+		t.Fatal(err)
+	}
+	if out := fails("no key file", nil, "serve", "--addr", "127.0.0.1:0"); !strings.Contains(out, "has no master.key") {
+		t.Errorf("the error does not say the key file is missing:\n%s", out)
+	}
+	if _, err := os.Stat(keyFile); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a fresh master.key was left behind: %v", err)
+	}
+	if err := os.Rename(keyFile+".saved", keyFile); err != nil {
+		t.Fatal(err)
+	}
+	cli(t, dir, "tenant", "list")
 }

@@ -67,7 +67,7 @@ func (c *common) openPostgres() (cogniscape.Store, error) {
 		fmt.Fprintf(c.stderr, "warning: master key read from %s; replicas on other machines need the same key in COGNISCAPE_MASTER_KEY (see docs/postgres.md)\n",
 			filepath.Join(c.data, secret.KeyFile))
 	}
-	key, err := secret.LoadKey(envKey, c.data)
+	key, created, err := c.masterKey()
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (c *common) openPostgres() (cogniscape.Store, error) {
 	// error: refuse to start instead.
 	if err := db.CheckMasterKey(ctx); err != nil {
 		db.Close()
-		return nil, err
+		return nil, c.wrongKey(err, created)
 	}
 	return db, nil
 }

@@ -210,6 +210,25 @@ func (db *DB) RotateAPIToken(ctx context.Context, customerKey string) (string, e
 	return tok, nil
 }
 
+// CheckMasterKey verifies that this store's master key opens the customer
+// secrets already in the database: with another key the server would start
+// and then answer every webhook with an error.
+func (db *DB) CheckMasterKey(ctx context.Context) error {
+	var key string
+	var sealed []byte
+	err := db.queryRow(ctx, `SELECT key, secret_enc FROM customers ORDER BY id LIMIT 1`).Scan(&key, &sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return unavailable("check master key", err)
+	}
+	if _, err := db.box.Open(sealed, key); err != nil {
+		return errors.New("the master key does not open the secrets in this database")
+	}
+	return nil
+}
+
 func unavailableIf(op string, err error) error {
 	if err == nil {
 		return nil
