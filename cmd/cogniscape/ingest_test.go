@@ -521,3 +521,19 @@ func TestWrongMasterKeyRefusesToStart(t *testing.T) {
 	}
 	cli(t, dir, "tenant", "list")
 }
+
+// Settings in the environment are refused when they do not parse, as the
+// same values are on the command line, rather than silently replaced by the
+// defaults (an "ingest-only" replica that projects, say).
+func TestBadEnvironmentSettingsAreRefused(t *testing.T) {
+	for _, env := range []string{"COGNISCAPE_PROJECTION=no", "COGNISCAPE_RAW_RETENTION=7d", "COGNISCAPE_MAX_BODY=10MiB"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // a server that starts is killed
+		defer cancel()
+		cmd := exec.CommandContext(ctx, binary, "serve", "--addr", "127.0.0.1:0")
+		cmd.Env = append(os.Environ(), "COGNISCAPE_DATA="+t.TempDir(), env)
+		name, _, _ := strings.Cut(env, "=")
+		if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), name) {
+			t.Errorf("%s: %v\n%s", env, err, out)
+		}
+	}
+}

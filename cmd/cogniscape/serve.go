@@ -10,7 +10,6 @@ import (
 	"net/http/pprof"
 	"net/netip"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,14 +24,24 @@ import (
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	var c common
 	fs := newFlagSet("serve", stderr, getenv, &c)
-	maxBody := fs.Int64("max-body", envInt(getenv, "COGNISCAPE_MAX_BODY", httpd.DefaultMaxBody), "largest accepted webhook body in bytes (env COGNISCAPE_MAX_BODY)")
+	maxBody := fs.Int64("max-body", httpd.DefaultMaxBody, "largest accepted webhook body in bytes (env COGNISCAPE_MAX_BODY)")
 	tlsCert := fs.String("tls-cert", getenv("COGNISCAPE_TLS_CERT"), "PEM certificate file: serve HTTPS, reloading the file when it changes (env COGNISCAPE_TLS_CERT)")
 	tlsKey := fs.String("tls-key", getenv("COGNISCAPE_TLS_KEY"), "PEM private key file for --tls-cert (env COGNISCAPE_TLS_KEY)")
-	project := fs.Bool("projection", envBool(getenv, "COGNISCAPE_PROJECTION", true), "project events into the graph in this process; false makes an ingest-only server (env COGNISCAPE_PROJECTION)")
-	retention := fs.Duration("raw-retention", envDuration(getenv, "COGNISCAPE_RAW_RETENTION", 7*24*time.Hour), "how long raw webhook bodies are kept after projection; 0 drops them at once (env COGNISCAPE_RAW_RETENTION)")
+	project := fs.Bool("projection", true, "project events into the graph in this process; false makes an ingest-only server (env COGNISCAPE_PROJECTION)")
+	retention := fs.Duration("raw-retention", 7*24*time.Hour, "how long raw webhook bodies are kept after projection; 0 drops them at once (env COGNISCAPE_RAW_RETENTION)")
 	trustedProxies := fs.String("trusted-proxies", getenv("COGNISCAPE_TRUSTED_PROXIES"), "comma-separated addresses or CIDR ranges of reverse proxies in front of Cogniscape whose X-Forwarded-For names the client, e.g. 127.0.0.1,::1; empty trusts none (env COGNISCAPE_TRUSTED_PROXIES)")
 	debugAddr := fs.String("debug-addr", getenv("COGNISCAPE_DEBUG_ADDR"), "listen address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty. Keep it on loopback: profiles reveal memory (env COGNISCAPE_DEBUG_ADDR)")
 	demo := fs.Bool("demo", false, "start with a demo customer filled with 90 days of simulated Jira activity")
+	// Typed settings from the environment go through the flags' own parsers,
+	// so that a bad value is refused as it would be on the command line.
+	for _, name := range []string{"max-body", "projection", "raw-retention"} {
+		env := "COGNISCAPE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+		if v := getenv(env); v != "" {
+			if err := fs.Set(name, v); err != nil {
+				return usageError{fmt.Sprintf("%s=%q: %v", env, v, err)}
+			}
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -207,23 +216,3 @@ func parseProxies(list string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-func envDuration(getenv func(string) string, key string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(getenv(key)); err == nil {
-		return d
-	}
-	return def
-}
-
-func envBool(getenv func(string) string, key string, def bool) bool {
-	if v, err := strconv.ParseBool(getenv(key)); err == nil {
-		return v
-	}
-	return def
-}
-
-func envInt(getenv func(string) string, key string, def int64) int64 {
-	if v, err := strconv.ParseInt(getenv(key), 10, 64); err == nil {
-		return v
-	}
-	return def
-}
