@@ -537,3 +537,23 @@ func TestBadEnvironmentSettingsAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// The first customer's credentials are shown once: even when creating the
+// first portal admin fails, they are printed, with what to do next.
+func TestFirstStartShowsCredentialsEvenIfTheAdminFails(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "serve", "--addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "COGNISCAPE_DATA="+t.TempDir(), "COGNISCAPE_ADMIN_EMAIL=not-an-address")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err == nil {
+		t.Fatal("serve started with an invalid admin email")
+	}
+	if !strings.Contains(stdout.String(), "Jira secret:") || !strings.Contains(stdout.String(), "/api/v1/events/jira/") {
+		t.Errorf("the customer's credentials were not shown:\n%s", stdout.String())
+	}
+	if !strings.Contains(stderr.String(), "user add --customer-key") {
+		t.Errorf("the error does not say how to add an admin:\n%s", stderr.String())
+	}
+}

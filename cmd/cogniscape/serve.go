@@ -139,13 +139,14 @@ func firstStart(ctx context.Context, c *common, db cogniscape.Store, stdout io.W
 	if err != nil || cust == nil {
 		return err
 	}
+	// Shown before anything else can fail: they are shown only once.
+	printCredentials(stdout, tenantJSON{CustomerKey: cust.Key, Name: cust.Name, JiraSecret: creds.JiraSecret,
+		APIToken: creds.APIToken, WebhookURL: c.webhookURL(cust.Key)}, c.baseURL())
 	email := envOr(c.getenv, "COGNISCAPE_ADMIN_EMAIL", firstAdminEmail)
 	password, err := createFirstAdmin(ctx, db, cust.ID, email)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w (the customer above exists; add a portal admin with: cogniscape user add --customer-key %s --email E --role admin)", err, cust.Key)
 	}
-	printCredentials(stdout, tenantJSON{CustomerKey: cust.Key, Name: cust.Name, JiraSecret: creds.JiraSecret,
-		APIToken: creds.APIToken, WebhookURL: c.webhookURL(cust.Key)}, c.baseURL())
 	printFirstAdmin(stdout, c.baseURL(), email, password)
 	return nil
 }
@@ -215,4 +216,3 @@ func parseProxies(list string) ([]netip.Prefix, error) {
 	}
 	return out, nil
 }
-
