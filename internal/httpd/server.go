@@ -99,7 +99,7 @@ func (s *Server) Open() error {
 		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
 	}
 	if s.TLSCert != "" || s.TLSKey != "" {
-		if s.certs, err = newCertReloader(s.TLSCert, s.TLSKey); err != nil {
+		if s.certs, err = newCertReloader(s.TLSCert, s.TLSKey, s.Logger); err != nil {
 			ln.Close()
 			return err
 		}

@@ -1,6 +1,7 @@
 package httpd
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,6 +14,8 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -77,6 +80,58 @@ func TestTLSCertificateReloadsWithoutRestart(t *testing.T) {
 			t.Fatal("renewed certificate never served")
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// lockedBuffer is a log destination tests can read while the server writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A renewal that does not load keeps the previous certificate, and says so
+// in the log: unnoticed, the old certificate would expire.
+func TestTLSBrokenRenewalIsLoggedAndTheOldCertificateKept(t *testing.T) {
+	dir := t.TempDir()
+	writeSelfSigned(t, dir, "first")
+	var log lockedBuffer
+	s := &Server{Addr: "127.0.0.1:0", TLSCert: filepath.Join(dir, "cert.pem"), TLSKey: filepath.Join(dir, "key.pem"),
+		Logger: slog.New(slog.NewTextHandler(&log, nil))}
+	if err := s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(t.Context())
+	addr := s.ln.Addr().String()
+	certFile := filepath.Join(dir, "cert.pem")
+	if err := os.WriteFile(certFile, []byte("-----BEGIN CERTIFICATE-----\ntruncated"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(2 * time.Second)
+	os.Chtimes(certFile, later, later)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(log.String(), "do not load") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the broken renewal was not logged:\n%s", log.String())
+		}
+		if cn := servedCN(t, addr); cn != "first" {
+			t.Fatalf("served %q after a broken renewal", cn)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if n := strings.Count(log.String(), "do not load"); n != 1 {
+		t.Errorf("logged %d times for one change of the files", n)
 	}
 }
 
