@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +25,7 @@ type common struct {
 	stderr    io.Writer
 	publicURL string
 	addr      string
+	tls       bool // serve speaks HTTPS itself
 	getenv    func(string) string
 }
 
@@ -47,6 +50,9 @@ func envOr(getenv func(string) string, key, def string) string {
 // openStore opens the SQLite store in the data directory with the master key
 // from COGNISCAPE_MASTER_KEY or the key file beside the database.
 func (c *common) openStore() (cogniscape.Store, error) {
+	if err := c.checkPublicURL(); err != nil {
+		return nil, err
+	}
 	if c.database != "" {
 		return c.openPostgres()
 	}
@@ -88,12 +94,37 @@ func (c *common) wrongKey(err error, created bool) error {
 	return fmt.Errorf("%w: set COGNISCAPE_MASTER_KEY, or keep %s, as when the customers were created", err, filepath.Join(c.data, secret.KeyFile))
 }
 
-// baseURL is where people and Jira reach this server.
+// checkPublicURL refuses a --public-url that could not be a base of the
+// URLs printed for Jira and for people.
+func (c *common) checkPublicURL() error {
+	if c.publicURL == "" {
+		return nil
+	}
+	u, err := url.Parse(c.publicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return usageError{fmt.Sprintf("--public-url %q: want an absolute http or https URL, e.g. https://cogniscape.example.com", c.publicURL)}
+	}
+	return nil
+}
+
+// baseURL is where people and Jira reach this server: the public URL, or
+// else the listen address (a wildcard one named as localhost).
 func (c *common) baseURL() string {
 	if c.publicURL != "" {
 		return strings.TrimRight(c.publicURL, "/")
 	}
-	return "http://" + c.addr
+	scheme := "http://"
+	if c.tls {
+		scheme = "https://"
+	}
+	host, port, err := net.SplitHostPort(c.addr)
+	if err != nil {
+		return scheme + c.addr
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return scheme + net.JoinHostPort(host, port)
 }
 
 func (c *common) webhookURL(customerKey string) string {

@@ -56,6 +56,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		debug.SetMemoryLimit(256 << 20)
 	}
 
+	c.tls = *tlsCert != "" || *tlsKey != ""
 	db, err := c.openStore()
 	if err != nil {
 		return err
