@@ -43,10 +43,10 @@ type Delivery struct {
 	ReceivedAt time.Time `json:"received_at"`
 	Event      string    `json:"event"`
 	Outcome    Outcome   `json:"outcome"`
-	Identifier string    `json:"identifier,omitempty"`
+	Identifier string    `json:"identifier"` // "" when Jira sent none (Data Center)
 	Retry      int       `json:"retry"`
 	Size       int       `json:"size"`
-	Reason     string    `json:"reason,omitempty"`
+	Reason     string    `json:"reason"` // why a delivery was quarantined; "" otherwise
 	EventID    int64     `json:"event_id,omitempty"`
 }
 

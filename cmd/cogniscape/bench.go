@@ -44,6 +44,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	teams := fs.Int("teams", 30, "simulated teams")
 	queries := fs.Int("queries", 2000, "requests per query type")
 	dir := fs.String("dir", "", "data directory for the run (default: a new temporary directory, removed afterwards)")
+	fs.StringVar(dir, "data", "", "the same as --dir (never ./data: a run fills its directory with a throwaway database)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -190,6 +190,19 @@ func TestDuplicatesAreStoredOnce(t *testing.T) {
 	if len(ds.Deliveries) != 8 {
 		t.Fatalf("%d deliveries, want 8", len(ds.Deliveries))
 	}
+	// Every row has every documented field, empty or not (Data Center sends
+	// no identifier).
+	var raw struct {
+		Deliveries []map[string]any `json:"deliveries"`
+	}
+	getJSON(t, a.url, a.token, "/api/v1/deliveries", &raw)
+	for _, d := range raw.Deliveries {
+		for _, field := range []string{"id", "received_at", "event", "outcome", "identifier", "retry", "size", "reason"} {
+			if _, ok := d[field]; !ok {
+				t.Fatalf("delivery without %q: %v", field, d)
+			}
+		}
+	}
 	ds.Deliveries = ds.Deliveries[4:] // newest first: the four before the issue links
 	if len(ds.Deliveries) != 4 || ds.Deliveries[2].Outcome != "duplicate" || ds.Deliveries[2].Retry != 1 || ds.Deliveries[2].Identifier != "4242" {
 		t.Fatalf("deliveries = %+v", ds.Deliveries)

@@ -39,6 +39,7 @@ Commands:
   replay [--customer-key K]  rebuild the graph from the stored events
   user add --customer-key K --email E [--role admin|member] [--password-stdin]
                              add a portal user (the password is prompted, or read from stdin)
+  migrate                    apply the database migrations and exit (every command applies them when it opens the store)
   simulate [flags]           generate realistic Jira activity: to a file, or sent to a server (--url), verified (--verify)
   bench [--events N]         measure the whole pipeline on this machine (docs/benchmarks.md)
 

@@ -40,6 +40,7 @@ Flags:
 	}
 	var (
 		seed        = fs.Uint64("seed", 1, "random seed: the same seed gives the same stream")
+		_           = fs.String("data", "", "accepted as by every command; simulate keeps no data of its own (it writes --out or sends to --url)")
 		teams       = fs.Int("teams", 3, "number of teams (a project, a board, people and sprints each)")
 		days        = fs.Int("days", 30, "simulated days")
 		events      = fs.Int("events", 0, "stop after this many deliveries (0 = no cap; the activity is scaled to fit in --days)")
