@@ -3,6 +3,7 @@ package cogniscape
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -149,4 +150,47 @@ func Attr(v any) json.RawMessage {
 		panic(err)
 	}
 	return b
+}
+
+// ChooseSite picks the site of a mutation that names none (Jira's issue-link
+// events carry bare numeric ids, and every site numbers its issues from the
+// same start): the site that already has the most of the links and issues
+// it names. sitesOf lists the sites having one node; among sites that have
+// as many, the first in byte order wins, so that the choice never depends
+// on the order in which nodes were read. "" when no site has any of them.
+func ChooseSite(m *Mutation, sitesOf func(NodeRef) ([]string, error)) (string, error) {
+	var refs []NodeRef
+	add := func(r NodeRef) {
+		if (r.Kind == KindIssue || r.Kind == KindLink) && !slices.Contains(refs, r) {
+			refs = append(refs, r)
+		}
+	}
+	for _, n := range m.Nodes {
+		add(n.Ref)
+	}
+	for _, e := range m.Edges {
+		add(e.From)
+		for _, t := range e.To {
+			add(t)
+		}
+	}
+	count := map[string]int{}
+	for _, r := range refs {
+		sites, err := sitesOf(r)
+		if err != nil {
+			return "", err
+		}
+		for _, s := range sites {
+			if s != "" {
+				count[s]++
+			}
+		}
+	}
+	best := ""
+	for s, n := range count {
+		if n > count[best] || n == count[best] && s < best {
+			best = s
+		}
+	}
+	return best, nil
 }

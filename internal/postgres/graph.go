@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cogniscape/cogniscape"
@@ -398,33 +399,37 @@ func (p *projection) apply(m *cogniscape.Mutation) error {
 }
 
 // resolveSite finds the site of a mutation that names none (Jira's issue-link
-// events carry only numeric issue ids): the site of this customer that has
-// those issues, or else the customer's first site. Sites compare byte by byte
-// (COLLATE "C"), as in SQLite, whatever the database's collation.
+// events carry only numeric ids): the site of this customer that has the
+// most of the link and issues it names (cogniscape.ChooseSite), or else the
+// customer's first site. Sites compare byte by byte (COLLATE "C"), as in
+// SQLite, whatever the database's collation.
 func (p *projection) resolveSite(m *cogniscape.Mutation) (string, error) {
-	for _, e := range m.Edges {
-		for _, t := range e.To {
-			if t.Kind != cogniscape.KindIssue {
-				continue
-			}
-			var site string
-			err := p.tx.QueryRow(p.ctx, `SELECT site FROM nodes WHERE customer_id = $1 AND kind = 'issue' AND jira_id = $2 ORDER BY site COLLATE "C" LIMIT 1`,
-				p.customerID, text(t.ID)).Scan(&site)
-			if err == nil {
-				return site, nil
-			}
-			if !errors.Is(err, pgx.ErrNoRows) {
-				return "", err
-			}
-			for k := range p.nodes {
-				if k.Kind == cogniscape.KindIssue && k.ID == t.ID && k.Site != "" {
-					return k.Site, nil
-				}
+	site, err := cogniscape.ChooseSite(m, func(r cogniscape.NodeRef) ([]string, error) {
+		var sites []string
+		for k := range p.nodes { // read or made in this batch
+			if k.Kind == r.Kind && k.ID == r.ID && !slices.Contains(sites, k.Site) {
+				sites = append(sites, k.Site)
 			}
 		}
+		rows, err := p.tx.Query(p.ctx, `SELECT site FROM nodes WHERE customer_id = $1 AND kind = $2 AND jira_id = $3`, p.customerID, string(r.Kind), text(r.ID))
+		if err != nil {
+			return nil, err
+		}
+		found, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range found {
+			if !slices.Contains(sites, s) {
+				sites = append(sites, s)
+			}
+		}
+		return sites, nil
+	})
+	if err != nil || site != "" {
+		return site, err
 	}
-	var site string
-	err := p.tx.QueryRow(p.ctx, `SELECT site FROM events WHERE customer_id = $1 AND site <> '' ORDER BY site COLLATE "C" LIMIT 1`, p.customerID).Scan(&site)
+	err = p.tx.QueryRow(p.ctx, `SELECT site FROM events WHERE customer_id = $1 AND site <> '' ORDER BY site COLLATE "C" LIMIT 1`, p.customerID).Scan(&site)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil
 	}

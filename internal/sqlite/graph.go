@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cogniscape/cogniscape"
@@ -193,32 +194,37 @@ func (p *projection) apply(m *cogniscape.Mutation) error {
 }
 
 // resolveSite finds the site of a mutation that names none (Jira's issue-link
-// events carry only numeric issue ids): the site of this customer that has
-// those issues, or else the customer's only site.
+// events carry only numeric ids): the site of this customer that has the
+// most of the link and issues it names (cogniscape.ChooseSite), or else the
+// customer's first site.
 func (p *projection) resolveSite(m *cogniscape.Mutation) (string, error) {
-	for _, e := range m.Edges {
-		for _, t := range e.To {
-			if t.Kind != cogniscape.KindIssue {
-				continue
-			}
-			var site string
-			err := p.db.txQueryRow(p.ctx, p.tx, `SELECT site FROM nodes WHERE customer_id = ? AND kind = 'issue' AND jira_id = ? ORDER BY site LIMIT 1`,
-				p.customerID, t.ID).Scan(&site)
-			if err == nil {
-				return site, nil
-			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return "", err
-			}
-			for k := range p.nodes {
-				if k.Kind == cogniscape.KindIssue && k.ID == t.ID && k.Site != "" {
-					return k.Site, nil
-				}
+	site, err := cogniscape.ChooseSite(m, func(r cogniscape.NodeRef) ([]string, error) {
+		var sites []string
+		for k := range p.nodes { // read or made in this batch
+			if k.Kind == r.Kind && k.ID == r.ID && !slices.Contains(sites, k.Site) {
+				sites = append(sites, k.Site)
 			}
 		}
+		rows, err := p.tx.QueryContext(p.ctx, `SELECT site FROM nodes WHERE customer_id = ? AND kind = ? AND jira_id = ?`, p.customerID, r.Kind, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				return nil, err
+			}
+			if !slices.Contains(sites, s) {
+				sites = append(sites, s)
+			}
+		}
+		return sites, rows.Err()
+	})
+	if err != nil || site != "" {
+		return site, err
 	}
-	var site string
-	err := p.db.txQueryRow(p.ctx, p.tx, `SELECT site FROM events WHERE customer_id = ? AND site != '' ORDER BY site LIMIT 1`, p.customerID).Scan(&site)
+	err = p.db.txQueryRow(p.ctx, p.tx, `SELECT site FROM events WHERE customer_id = ? AND site != '' ORDER BY site LIMIT 1`, p.customerID).Scan(&site)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

@@ -507,3 +507,44 @@ func testUsers(t *testing.T, s cogniscape.Store) {
 		t.Errorf("AuditLog(B) = %+v", log)
 	}
 }
+
+// testLinkSites: a customer with two Jira sites, which number their issues
+// alike. An issue link names bare issue ids and no site; it belongs where
+// both its issues are, whether they were projected long before or in the
+// same batch as the link.
+func testLinkSites(t *testing.T, fresh func(*testing.T) cogniscape.Store) {
+	const cloud, dc = "https://acme.atlassian.net", "https://jira.acme.internal"
+	v := func(sec int64) cogniscape.Version { return cogniscape.Version{At: t0 + sec*1000} }
+	issue := func(site, id, key string, sec int64) *cogniscape.Mutation {
+		return &cogniscape.Mutation{Source: "jira", Site: site, Event: "jira:issue_created", Version: v(sec),
+			Nodes: []cogniscape.NodeUpdate{{Ref: ref(cogniscape.KindIssue, id), Attrs: attrs("key", key)}}}
+	}
+	link := ref(cogniscape.KindLink, "400")
+	muts := []*cogniscape.Mutation{
+		issue(cloud, "10102", "WEB-2", 1),
+		issue(dc, "10101", "PAY-101", 2),
+		issue(dc, "10102", "PAY-102", 3),
+		{Source: "jira", Site: "", Event: "issuelink_created", Version: v(4),
+			Nodes: []cogniscape.NodeUpdate{{Ref: link, Attrs: attrs("type", "Blocks")}},
+			Edges: []cogniscape.EdgeUpdate{edge(link, cogniscape.RelSource, ref(cogniscape.KindIssue, "10102")),
+				edge(link, cogniscape.RelDestination, ref(cogniscape.KindIssue, "10101"))}},
+	}
+	for _, batch := range []int{1, 100} {
+		s := fresh(t)
+		a, _ := customer(t, s, "A")
+		appendMutations(t, s, a.ID, muts, "links")
+		project(t, s, batch)
+		l, err := s.NodeByKey(ctx, a.ID, cogniscape.NodeKey{Site: dc, Kind: cogniscape.KindLink, ID: "400"})
+		if err != nil {
+			t.Fatalf("batch %d: the link is not on the site that has both its issues: %v", batch, err)
+		}
+		src := must(s.EdgesFrom(ctx, a.ID, l.StoreID, cogniscape.RelSource))(t)
+		pay102 := must(s.NodeByKey(ctx, a.ID, cogniscape.NodeKey{Site: dc, Kind: cogniscape.KindIssue, ID: "10102"}))(t)
+		if len(src) != 1 || src[0].Dst != pay102.StoreID {
+			t.Errorf("batch %d: link source = %+v, want PAY-102 (%d)", batch, src, pay102.StoreID)
+		}
+		if _, err := s.NodeByKey(ctx, a.ID, cogniscape.NodeKey{Site: cloud, Kind: cogniscape.KindIssue, ID: "10101"}); cogniscape.ErrorCode(err) != cogniscape.ENOTFOUND {
+			t.Errorf("batch %d: the link made a stand-in issue 10101 on the other site: %v", batch, err)
+		}
+	}
+}
