@@ -31,3 +31,23 @@ func TestChooseSite(t *testing.T) {
 		}
 	}
 }
+
+// Two writes of one relation at the same version settle the same way in
+// either order, also when one of them clears it.
+func TestApplyEdgeTieIsOrderIndependent(t *testing.T) {
+	v := cogniscape.Version{At: 1772535739345, Seq: 7}
+	sprint := []cogniscape.NodeRef{{Kind: cogniscape.KindSprint, ID: "37"}}
+	for _, writes := range [][2][]cogniscape.NodeRef{{sprint, nil}, {sprint, {}}} {
+		var results [][]cogniscape.NodeRef
+		for _, order := range [][2]int{{0, 1}, {1, 0}} {
+			n := cogniscape.NewNode(cogniscape.NodeKey{Kind: cogniscape.KindIssue, ID: "10101"})
+			for _, i := range order {
+				n.ApplyEdge(v, cogniscape.RelSprint, writes[i])
+			}
+			results = append(results, n.Rels[cogniscape.RelSprint])
+		}
+		if len(results[0]) != len(results[1]) {
+			t.Errorf("writes %v: %v in one order, %v in the other", writes, results[0], results[1])
+		}
+	}
+}

@@ -125,8 +125,7 @@ func (n *Node) ApplyEdge(v Version, rel string, to []NodeRef) bool {
 	}
 	k := "r:" + rel
 	w, exists := n.Versions[k]
-	val, _ := json.Marshal(to)
-	cur, _ := json.Marshal(n.Rels[rel])
+	val, cur := relValue(to), relValue(n.Rels[rel])
 	if wins(v, val, w, cur, exists) {
 		if !exists || w != v || !bytes.Equal(val, cur) {
 			changed = true
@@ -142,6 +141,17 @@ func (n *Node) ApplyEdge(v Version, rel string, to []NodeRef) bool {
 		n.Versions[k] = v
 	}
 	return changed
+}
+
+// relValue is a relation's targets as the register compares them: an empty
+// set is [] however it is held (a cleared relation is removed from Rels),
+// so that two writes at one version settle the same way in either order.
+func relValue(to []NodeRef) []byte {
+	if len(to) == 0 {
+		return []byte("[]")
+	}
+	b, _ := json.Marshal(to)
+	return b
 }
 
 // RelSince returns when the relation to target was first asserted.
