@@ -429,3 +429,42 @@ func TestPersonWorkAndSearch(t *testing.T) {
 		t.Errorf("hostile query found %+v", res)
 	}
 }
+
+// Deleting an issue deletes its worklogs and comments in Jira, but Jira
+// Cloud sends no worklog_deleted for them and Data Center sends nothing:
+// time logged on a deleted issue is not counted, and a comment on one is
+// found as deleted.
+func TestWorkOnDeletedIssues(t *testing.T) {
+	w := buildWorld()
+	w.issue("2026-03-05 09:00", "FLOW-9", "2026-03-05 09:00", "1", nil, "")
+	w.worklog("809", "FLOW-9", "2026-03-05 10:00", 5400)
+	w.seq++
+	comment := cogniscape.NodeRef{Kind: cogniscape.KindComment, ID: "709"}
+	w.muts = append(w.muts, &cogniscape.Mutation{Source: "jira", Site: site, Event: "comment_created", EventID: w.seq,
+		Version: cogniscape.Version{At: at("2026-03-05 11:00").UnixMilli(), Seq: w.seq}, Actor: "marco",
+		Nodes: []cogniscape.NodeUpdate{{Ref: comment, Attrs: map[string]json.RawMessage{"body": cogniscape.Attr("zanzibar rollout notes"),
+			"created": cogniscape.Attr(at("2026-03-05 11:00").Format(time.RFC3339))}}},
+		Edges: []cogniscape.EdgeUpdate{{From: comment, Rel: cogniscape.RelIssue, To: []cogniscape.NodeRef{{Kind: cogniscape.KindIssue, ID: "99"}}},
+			{From: comment, Rel: cogniscape.RelAuthor, To: []cogniscape.NodeRef{{Kind: cogniscape.KindPerson, ID: "marco"}}}}})
+	w.seq++
+	deleted := true
+	w.muts = append(w.muts, &cogniscape.Mutation{Source: "jira", Site: site, Event: "jira:issue_deleted", EventID: w.seq,
+		Version: cogniscape.Version{At: at("2026-03-06 09:00").UnixMilli(), Seq: w.seq}, Actor: "marco",
+		Nodes: []cogniscape.NodeUpdate{{Ref: cogniscape.NodeRef{Kind: cogniscape.KindIssue, ID: "99"}, Deleted: &deleted}}})
+	r, cust := openWorldOf(t, w)
+	ctx := context.Background()
+	work, err := r.PersonWork(ctx, cust, "marco", at("2026-03-01 00:00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if work.LoggedSeconds != 9000 || len(work.Logged) != 2 || len(work.Commented) != 0 {
+		t.Errorf("work on a deleted issue counted: logged %d s in %d worklogs, %d comments", work.LoggedSeconds, len(work.Logged), len(work.Commented))
+	}
+	res, err := r.Search(ctx, cust, "zanzibar", "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || !res[0].Deleted {
+		t.Errorf("search for a comment on a deleted issue = %+v", res)
+	}
+}

@@ -379,11 +379,17 @@ func (r Reader) PersonWork(ctx context.Context, customerID int64, id string, sin
 		if err != nil || t.Before(since) {
 			continue
 		}
-		issue := ""
+		issue, onDeleted := "", false
 		for _, ref := range w.Rels[RelIssue] {
 			if in, err := g.r.Store.NodeByKey(ctx, customerID, NodeKey{Site: w.Key.Site, Kind: KindIssue, ID: ref.ID}); err == nil {
-				issue = issueKey(in)
+				issue, onDeleted = issueKey(in), in.Deleted
 			}
+		}
+		if onDeleted {
+			// Deleting an issue deletes its comments and worklogs in Jira,
+			// but Jira Cloud sends no worklog_deleted for them, and Data
+			// Center sends nothing at all.
+			continue
 		}
 		sourceIDs = append(sourceIDs, w.StoreID)
 		switch w.Key.Kind {
@@ -429,15 +435,19 @@ func (r Reader) Search(ctx context.Context, customerID int64, query string, kind
 	for _, h := range hits {
 		title := nodeLabel(h.Node)
 		id := EntityRef(h.Node)
+		deleted := h.Node.Deleted
 		if h.Node.Key.Kind == KindComment {
-			// A comment is found by its text; name the issue it is on.
+			// A comment is found by its text; name the issue it is on. A
+			// comment on a deleted issue is gone with it, whether or not
+			// Jira said so (Data Center does not).
 			for _, ref := range h.Node.Rels[RelIssue] {
 				if in, err := r.Store.NodeByKey(ctx, customerID, NodeKey{Site: h.Node.Key.Site, Kind: KindIssue, ID: ref.ID}); err == nil {
 					title = "comment on " + issueKey(in)
+					deleted = deleted || in.Deleted
 				}
 			}
 		}
-		out = append(out, SearchResult{Kind: h.Node.Key.Kind, ID: id, Title: title, Snippet: h.Snippet, Score: h.Score, Deleted: h.Node.Deleted})
+		out = append(out, SearchResult{Kind: h.Node.Key.Kind, ID: id, Title: title, Snippet: h.Snippet, Score: h.Score, Deleted: deleted})
 	}
 	return out, nil
 }
