@@ -196,7 +196,8 @@ func TestMCPBehindReverseProxyKeepsRebindingProtection(t *testing.T) {
 		s.PublicURL = "https://cogniscape.example.com"
 		s.MCP = (&cmcp.Server{Graph: s.Graph}).Handler()
 	})
-	for host, want := range map[string]int{"cogniscape.example.com": 200, "evil.example.net": 403, "127.0.0.1": 200} {
+	for host, want := range map[string]int{"cogniscape.example.com": 200, "cogniscape.example.com:443": 200, "evil.example.net": 403,
+		"evil.example.net:443": 403, "cogniscape.example.com:8443": 403, "127.0.0.1": 200} {
 		req, _ := http.NewRequest("POST", a.url+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`))
 		req.Host = host
 		req.Header.Set("Authorization", "Bearer "+a.token)

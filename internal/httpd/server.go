@@ -178,8 +178,17 @@ func (s *Server) publicHost(next http.Handler) http.Handler {
 		return next
 	}
 	public := strings.ToLower(u.Host)
+	defaultPort := map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	isPublic := func(host string) bool {
+		if strings.EqualFold(host, public) || strings.EqualFold(host, u.Hostname()) {
+			return true
+		}
+		// Some proxies name the scheme's default port: example.com:443.
+		h, port, err := net.SplitHostPort(host)
+		return err == nil && strings.EqualFold(h, u.Hostname()) && port == defaultPort && (u.Port() == "" || u.Port() == port)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.EqualFold(r.Host, public) || strings.EqualFold(r.Host, u.Hostname()) {
+		if isPublic(r.Host) {
 			r = r.Clone(r.Context())
 			r.Host = "localhost"
 		}
