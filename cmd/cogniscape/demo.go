@@ -20,30 +20,49 @@ const demoCustomer = "Demo"
 // prints its credentials (with an admin to sign in as), and returns a
 // function that fills it with 90 days of simulated Jira activity ending now.
 // The caller runs that in the background, so the server answers at once and
-// the graph fills within seconds.
+// the graph fills within seconds. A demo customer left empty (its first fill
+// was interrupted before anything was stored) is filled again.
 func demoStart(ctx context.Context, c *common, db cogniscape.Store, stdout io.Writer) (fill func(context.Context, func(), *slog.Logger), err error) {
 	customers, err := db.Customers(ctx)
 	if err != nil {
 		return nil, err
 	}
+	var cust *cogniscape.Customer
 	for _, cu := range customers {
 		if cu.Name == demoCustomer {
-			fmt.Fprintf(stdout, "Demo customer already loaded: %s\n", c.webhookURL(cu.Key))
-			return nil, nil
+			cust = &cu
+			break
 		}
 	}
-	cust, creds, err := db.CreateCustomer(ctx, demoCustomer)
-	if err != nil {
-		return nil, fmt.Errorf("create demo customer: %w", err)
+	if cust != nil {
+		delivered, err := db.Deliveries(ctx, cust.ID, cogniscape.DeliveryFilter{Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(stdout, "Demo customer already created: %s\n", c.webhookURL(cust.Key))
+		if len(delivered) > 0 {
+			return nil, nil
+		}
+	} else {
+		var creds cogniscape.Credentials
+		if cust, creds, err = db.CreateCustomer(ctx, demoCustomer); err != nil {
+			return nil, fmt.Errorf("create demo customer: %w", err)
+		}
+		// Shown before anything else can fail: they are shown only once.
+		printCredentials(stdout, tenantJSON{CustomerKey: cust.Key, Name: cust.Name, JiraSecret: creds.JiraSecret,
+			APIToken: creds.APIToken, WebhookURL: c.webhookURL(cust.Key)}, c.baseURL())
+		email := envOr(c.getenv, "COGNISCAPE_ADMIN_EMAIL", firstAdminEmail)
+		switch password, err := createFirstAdmin(ctx, db, cust.ID, email); {
+		case cogniscape.ErrorCode(err) == cogniscape.ECONFLICT:
+			// The address is another customer's admin (a data directory
+			// that had a first customer before the demo).
+			fmt.Fprintf(stdout, "\nPortal: %s belongs to another customer; add a demo admin with: cogniscape user add --customer-key %s --email E --role admin\n", email, cust.Key)
+		case err != nil:
+			return nil, err
+		default:
+			printFirstAdmin(stdout, c.baseURL(), email, password)
+		}
 	}
-	email := envOr(c.getenv, "COGNISCAPE_ADMIN_EMAIL", firstAdminEmail)
-	password, err := createFirstAdmin(ctx, db, cust.ID, email)
-	if err != nil {
-		return nil, err
-	}
-	printCredentials(stdout, tenantJSON{CustomerKey: cust.Key, Name: cust.Name, JiraSecret: creds.JiraSecret,
-		APIToken: creds.APIToken, WebhookURL: c.webhookURL(cust.Key)}, c.baseURL())
-	printFirstAdmin(stdout, c.baseURL(), email, password)
 	return func(ctx context.Context, appended func(), logger *slog.Logger) {
 		start := time.Now()
 		n, err := loadSimulation(ctx, db, cust.ID, jirasim.Config{Seed: 2026, Teams: 3, Days: 90, Flavor: jirasim.FlavorCloud,

@@ -236,3 +236,17 @@ func metricValue(t *testing.T, url, series string) float64 {
 	}
 	return 0
 }
+
+// serve --demo on a data directory that already has a first customer (and
+// so the first admin's address): the demo customer is made, its credentials
+// shown, and the server starts.
+func TestServeDemoBesideAFirstCustomer(t *testing.T) {
+	dir := t.TempDir()
+	first := startServe(t, dir)
+	first.cmd.Process.Signal(syscall.SIGTERM)
+	<-first.exited
+	demo := startServe(t, dir, "--demo")
+	if out := demo.out(); !strings.Contains(out, "Jira secret:") || !strings.Contains(out, "belongs to another customer") {
+		t.Errorf("demo beside a first customer printed:\n%s", out)
+	}
+}
