@@ -36,15 +36,28 @@ type ActivityRecord struct {
 	EventID int64
 }
 
-// IssueFilter selects issues for a list.
+// IssueFilter selects issues for a list, naming entities as callers do.
 type IssueFilter struct {
-	Project        string // project key
+	Project        string // project key or Jira id
 	StatusCategory string
 	Assignee       string // person Jira id
 	Sprint         string // sprint Jira id
 	Query          string // text in key or summary
 	Limit          int
 	Cursor         string // opaque, from a previous page
+}
+
+// IssueQuery is an IssueFilter whose project, assignee and sprint are
+// resolved to nodes, by store id (0: any). Jira ids repeat across the sites
+// of a customer; store ids do not, so a query never mixes sites.
+type IssueQuery struct {
+	Project        int64 // store id of the project node
+	StatusCategory string
+	Assignee       int64 // store id of the person node
+	Sprint         int64 // store id of the sprint node
+	Query          string
+	Limit          int
+	Cursor         string
 }
 
 // GraphReader is the read side of a graph store: the primitives the REST API,
@@ -76,9 +89,9 @@ type GraphReader interface {
 	// SprintChanges returns the Sprint field's changelog items at or after
 	// since whose old or new value names the sprint id, oldest first.
 	SprintChanges(ctx context.Context, customerID int64, sprintID string, since time.Time) ([]ChangeRecord, error)
-	// Issues lists issue nodes matching f, most recently updated first, and
+	// Issues lists issue nodes matching q, most recently updated first, and
 	// the cursor of the next page ("" at the end).
-	Issues(ctx context.Context, customerID int64, f IssueFilter) ([]*Node, string, error)
+	Issues(ctx context.Context, customerID int64, q IssueQuery) ([]*Node, string, error)
 	// Activity returns projected events at or after since, newest first.
 	Activity(ctx context.Context, customerID int64, since time.Time, limit int) ([]ActivityRecord, error)
 

@@ -363,9 +363,19 @@ type IssueSummary struct {
 	Deleted        bool        `json:"deleted"`
 }
 
-// Issues lists issues matching f.
+// Issues lists issues matching f. Its project, assignee and sprint are each
+// the one node FindNode finds, the one the rest of the read API shows: where
+// a customer's sites share an id, the list does not mix their issues. An
+// unknown project, person or sprint matches no issue.
 func (r Reader) Issues(ctx context.Context, customerID int64, f IssueFilter) ([]IssueSummary, string, error) {
-	ns, next, err := r.Store.Issues(ctx, customerID, f)
+	q, err := r.issueQuery(ctx, customerID, f)
+	if ErrorCode(err) == ENOTFOUND {
+		return []IssueSummary{}, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	ns, next, err := r.Store.Issues(ctx, customerID, q)
 	if err != nil {
 		return nil, "", err
 	}
@@ -378,6 +388,26 @@ func (r Reader) Issues(ctx context.Context, customerID int64, f IssueFilter) ([]
 		out = append(out, s)
 	}
 	return out, next, nil
+}
+
+// issueQuery resolves f's project, assignee and sprint to their nodes.
+func (r Reader) issueQuery(ctx context.Context, customerID int64, f IssueFilter) (IssueQuery, error) {
+	q := IssueQuery{StatusCategory: f.StatusCategory, Query: f.Query, Limit: f.Limit, Cursor: f.Cursor}
+	for _, c := range []struct {
+		kind    Kind
+		keyOrID string
+		id      *int64
+	}{{KindProject, f.Project, &q.Project}, {KindPerson, f.Assignee, &q.Assignee}, {KindSprint, f.Sprint, &q.Sprint}} {
+		if c.keyOrID == "" {
+			continue
+		}
+		n, err := r.Store.FindNode(ctx, customerID, c.kind, c.keyOrID)
+		if err != nil {
+			return IssueQuery{}, fmt.Errorf("issue filter: %s %q: %w", c.kind, c.keyOrID, err)
+		}
+		*c.id = n.StoreID
+	}
+	return q, nil
 }
 
 func (r Reader) summary(ctx context.Context, customerID int64, n *Node) (IssueSummary, error) {

@@ -114,7 +114,7 @@ func buildCatalog(ctx context.Context, g cogniscape.GraphReader, customerID int6
 	sprintProjects := map[cogniscape.NodeKey]map[cogniscape.NodeKey]bool{}
 	cursor, scanned := "", 0
 	for {
-		ns, next, err := g.Issues(ctx, customerID, cogniscape.IssueFilter{Limit: 500, Cursor: cursor})
+		ns, next, err := g.Issues(ctx, customerID, cogniscape.IssueQuery{Limit: 500, Cursor: cursor})
 		if err != nil {
 			return nil, err
 		}

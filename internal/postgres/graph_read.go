@@ -169,7 +169,7 @@ func (db *DB) ChangesOfField(ctx context.Context, customerID int64, field string
 }
 
 // Issues lists issues, most recently active first, paged by an opaque cursor.
-func (db *DB) Issues(ctx context.Context, customerID int64, f cogniscape.IssueFilter) ([]*cogniscape.Node, string, error) {
+func (db *DB) Issues(ctx context.Context, customerID int64, f cogniscape.IssueQuery) ([]*cogniscape.Node, string, error) {
 	q := strings.Builder{}
 	args := []any{customerID}
 	arg := func(v any) string {
@@ -180,15 +180,13 @@ func (db *DB) Issues(ctx context.Context, customerID int64, f cogniscape.IssueFi
 	if f.StatusCategory != "" {
 		q.WriteString(` AND n.status_category = ` + arg(text(f.StatusCategory)))
 	}
-	if f.Project != "" {
-		q.WriteString(` AND EXISTS (SELECT 1 FROM edges e JOIN nodes p ON p.id = e.dst WHERE e.src = n.id AND e.rel = 'project' AND (p.key = ` +
-			arg(text(strings.ToUpper(f.Project))) + ` OR p.jira_id = ` + arg(text(f.Project)) + `))`)
-	}
-	if f.Assignee != "" {
-		q.WriteString(` AND EXISTS (SELECT 1 FROM edges e JOIN nodes p ON p.id = e.dst WHERE e.src = n.id AND e.rel = 'assignee' AND p.jira_id = ` + arg(text(f.Assignee)) + `)`)
-	}
-	if f.Sprint != "" {
-		q.WriteString(` AND EXISTS (SELECT 1 FROM edges e JOIN nodes p ON p.id = e.dst WHERE e.src = n.id AND e.rel = 'sprint' AND p.jira_id = ` + arg(text(f.Sprint)) + `)`)
+	for _, r := range []struct {
+		rel string
+		dst int64
+	}{{cogniscape.RelProject, f.Project}, {cogniscape.RelAssignee, f.Assignee}, {cogniscape.RelSprint, f.Sprint}} {
+		if r.dst != 0 {
+			q.WriteString(` AND EXISTS (SELECT 1 FROM edges e WHERE e.src = n.id AND e.rel = ` + arg(r.rel) + ` AND e.dst = ` + arg(r.dst) + `)`)
+		}
 	}
 	if f.Query != "" {
 		// SQLite's LIKE ignores the case of ASCII letters; so does this.

@@ -209,7 +209,7 @@ func (db *DB) ChangesOfField(ctx context.Context, customerID int64, field string
 }
 
 // Issues lists issues, most recently active first, paged by an opaque cursor.
-func (db *DB) Issues(ctx context.Context, customerID int64, f cogniscape.IssueFilter) ([]*cogniscape.Node, string, error) {
+func (db *DB) Issues(ctx context.Context, customerID int64, f cogniscape.IssueQuery) ([]*cogniscape.Node, string, error) {
 	q := strings.Builder{}
 	q.WriteString(`SELECT n.id, n.site, n.kind, n.jira_id, n.data, n.last_at FROM nodes n WHERE n.customer_id = ? AND n.kind = 'issue' AND n.key != ''`)
 	args := []any{customerID}
@@ -217,17 +217,14 @@ func (db *DB) Issues(ctx context.Context, customerID int64, f cogniscape.IssueFi
 		q.WriteString(` AND n.status_category = ?`)
 		args = append(args, f.StatusCategory)
 	}
-	if f.Project != "" {
-		q.WriteString(` AND EXISTS (SELECT 1 FROM edges e JOIN nodes p ON p.id = e.dst WHERE e.src = n.id AND e.rel = 'project' AND (p.key = ? OR p.jira_id = ?))`)
-		args = append(args, strings.ToUpper(f.Project), f.Project)
-	}
-	if f.Assignee != "" {
-		q.WriteString(` AND EXISTS (SELECT 1 FROM edges e JOIN nodes p ON p.id = e.dst WHERE e.src = n.id AND e.rel = 'assignee' AND p.jira_id = ?)`)
-		args = append(args, f.Assignee)
-	}
-	if f.Sprint != "" {
-		q.WriteString(` AND EXISTS (SELECT 1 FROM edges e JOIN nodes p ON p.id = e.dst WHERE e.src = n.id AND e.rel = 'sprint' AND p.jira_id = ?)`)
-		args = append(args, f.Sprint)
+	for _, r := range []struct {
+		rel string
+		dst int64
+	}{{cogniscape.RelProject, f.Project}, {cogniscape.RelAssignee, f.Assignee}, {cogniscape.RelSprint, f.Sprint}} {
+		if r.dst != 0 {
+			q.WriteString(` AND EXISTS (SELECT 1 FROM edges e WHERE e.src = n.id AND e.rel = ? AND e.dst = ?)`)
+			args = append(args, r.rel, r.dst)
+		}
 	}
 	if f.Query != "" {
 		q.WriteString(` AND (n.key LIKE ? ESCAPE '\' OR n.title LIKE ? ESCAPE '\')`)

@@ -74,6 +74,20 @@ func scenario() []*cogniscape.Mutation {
 	}
 }
 
+// issueKeys lists the keys of the issues the read API lists for f.
+func issueKeys(t *testing.T, s cogniscape.Store, customerID int64, f cogniscape.IssueFilter) []string {
+	t.Helper()
+	rows, _, err := cogniscape.Reader{Store: s}.Issues(ctx, customerID, f)
+	if err != nil {
+		t.Fatalf("Issues(%+v): %v", f, err)
+	}
+	var keys []string
+	for _, row := range rows {
+		keys = append(keys, row.Key)
+	}
+	return keys
+}
+
 func keysOf(ns []*cogniscape.Node) []string {
 	var out []string
 	for _, n := range ns {
@@ -218,15 +232,9 @@ func testGraph(t *testing.T, s cogniscape.Store) {
 		t.Errorf("Sources(PAY-1) = %+v", sources)
 	}
 
-	// Issue lists: most recently active first, filtered, paged.
-	list := func(f cogniscape.IssueFilter) []string {
-		t.Helper()
-		ns, _, err := s.Issues(ctx, a.ID, f)
-		if err != nil {
-			t.Fatalf("Issues(%+v): %v", f, err)
-		}
-		return keysOf(ns)
-	}
+	// Issue lists: most recently active first, filtered, paged. The read
+	// API finds a filter's project, assignee and sprint; the store lists by
+	// their nodes.
 	for _, c := range []struct {
 		f    cogniscape.IssueFilter
 		want []string
@@ -246,14 +254,32 @@ func testGraph(t *testing.T, s cogniscape.Store) {
 		{cogniscape.IssueFilter{Query: "_"}, nil},
 		{cogniscape.IssueFilter{Assignee: "alice", StatusCategory: "done", Project: "PAY"}, []string{"PAY-3"}},
 	} {
-		if got := list(c.f); !slices.Equal(got, c.want) {
+		if got := issueKeys(t, s, a.ID, c.f); !slices.Equal(got, c.want) {
 			t.Errorf("Issues(%+v) = %v, want %v", c.f, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		q    cogniscape.IssueQuery
+		want []string
+	}{
+		{cogniscape.IssueQuery{Project: proj.StoreID}, []string{"PAY-3", "PAY-1", "PAY-2"}},
+		{cogniscape.IssueQuery{Assignee: bob.StoreID}, []string{"PAY-1"}},
+		{cogniscape.IssueQuery{Sprint: sprint.StoreID, StatusCategory: "new"}, []string{"PAY-2"}},
+		{cogniscape.IssueQuery{Project: proj.StoreID, Assignee: alice.StoreID, Sprint: sprint.StoreID}, []string{"PAY-2"}},
+		{cogniscape.IssueQuery{Sprint: alice.StoreID}, nil},
+	} {
+		ns, _, err := s.Issues(ctx, a.ID, c.q)
+		if err != nil {
+			t.Fatalf("store Issues(%+v): %v", c.q, err)
+		}
+		if got := keysOf(ns); !slices.Equal(got, c.want) {
+			t.Errorf("store Issues(%+v) = %v, want %v", c.q, got, c.want)
 		}
 	}
 	var paged []string
 	cursor := ""
 	for page := 0; page < 5; page++ {
-		ns, next, err := s.Issues(ctx, a.ID, cogniscape.IssueFilter{Limit: 1, Cursor: cursor})
+		ns, next, err := s.Issues(ctx, a.ID, cogniscape.IssueQuery{Limit: 1, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +292,7 @@ func testGraph(t *testing.T, s cogniscape.Store) {
 	if !slices.Equal(paged, []string{"PAY-3", "PAY-1", "PAY-2"}) {
 		t.Errorf("paged issues = %v", paged)
 	}
-	_, _, err = s.Issues(ctx, a.ID, cogniscape.IssueFilter{Cursor: "not a cursor!"})
+	_, _, err = s.Issues(ctx, a.ID, cogniscape.IssueQuery{Cursor: "not a cursor!"})
 	wantCode(t, "Issues(bad cursor)", err, cogniscape.EINVALID)
 
 	// Activity: newest first.
@@ -388,8 +414,14 @@ func testTenantScoping(t *testing.T, s cogniscape.Store) {
 	if got := must(s.Sources(ctx, b.ID, []int64{pay1.StoreID}, 100))(t); len(got) != 0 {
 		t.Errorf("B Sources(A's) = %v", got)
 	}
-	if ns, next, err := s.Issues(ctx, b.ID, cogniscape.IssueFilter{}); err != nil || len(ns) != 0 || next != "" {
+	if ns, next, err := s.Issues(ctx, b.ID, cogniscape.IssueQuery{}); err != nil || len(ns) != 0 || next != "" {
 		t.Errorf("B Issues = %v %q %v", ns, next, err)
+	}
+	if ns, _, err := s.Issues(ctx, b.ID, cogniscape.IssueQuery{Project: proj.StoreID}); err != nil || len(ns) != 0 {
+		t.Errorf("B Issues(A's project) = %v %v", ns, err)
+	}
+	if rows, _, err := (cogniscape.Reader{Store: s}).Issues(ctx, b.ID, cogniscape.IssueFilter{Project: "PAY"}); err != nil || len(rows) != 0 {
+		t.Errorf("B Issues(project PAY) = %v %v", rows, err)
 	}
 	if got := must(s.Activity(ctx, b.ID, time.Time{}, 100))(t); len(got) != 0 {
 		t.Errorf("B Activity = %v", got)
@@ -547,4 +579,72 @@ func testLinkSites(t *testing.T, fresh func(*testing.T) cogniscape.Store) {
 			t.Errorf("batch %d: the link made a stand-in issue 10101 on the other site: %v", batch, err)
 		}
 	}
+}
+
+// testSiteFilters: a customer with two Data Center sites, which number their
+// projects, issues and sprints alike and share a user key. A list filtered by
+// project, assignee or sprint is of the one node the rest of the read API
+// shows for that key or id (as FindNode finds it), never of both sites mixed.
+func testSiteFilters(t *testing.T, s cogniscape.Store) {
+	const east, west = "https://jira-east.acme.internal", "https://jira-west.acme.internal"
+	a, _ := customer(t, s, "A")
+	proj, person := ref(cogniscape.KindProject, "10000"), ref(cogniscape.KindPerson, "JIRAUSER10100")
+	sprint, issue := ref(cogniscape.KindSprint, "37"), ref(cogniscape.KindIssue, "10001")
+	v := func(sec int64) cogniscape.Version { return cogniscape.Version{At: t0 + sec*1000} }
+	// Each site: an issue in its project and sprint, assigned to its
+	// JIRAUSER10100, who then starts it.
+	work := func(on, key, name string, sec int64) []*cogniscape.Mutation {
+		return []*cogniscape.Mutation{
+			{Source: "jira", Site: on, Event: "jira:issue_created", Version: v(sec), Actor: person.ID,
+				Nodes: []cogniscape.NodeUpdate{{Ref: issue, Attrs: attrs("key", key+"-1", "summary", "Work in "+key, "status", "To Do",
+					"status_id", "10", "status_category", "new")},
+					{Ref: proj, Attrs: attrs("key", key, "name", key+" project")}, {Ref: person, Attrs: attrs("name", name)},
+					{Ref: sprint, Attrs: attrs("name", key+" sprint 37", "state", "active")}},
+				Edges: []cogniscape.EdgeUpdate{edge(issue, cogniscape.RelProject, proj), edge(issue, cogniscape.RelAssignee, person),
+					edge(issue, cogniscape.RelSprint, sprint)}},
+			{Source: "jira", Site: on, Event: "jira:issue_updated", Version: v(sec + 1), Actor: person.ID,
+				Nodes:   []cogniscape.NodeUpdate{{Ref: issue, Attrs: attrs("status", "In Progress", "status_id", "20", "status_category", "indeterminate")}},
+				Changes: []cogniscape.Change{{Node: issue, Field: "status", From: "To Do", To: "In Progress", FromID: "10", ToID: "20"}}},
+		}
+	}
+	muts := append(work(east, "EAST", "Erin East", 1), work(west, "WEST", "Walt West", 3)...)
+	// East's sprint is the most recently active sprint 37; West has the
+	// most recently active project 10000 and JIRAUSER10100.
+	muts = append(muts, &cogniscape.Mutation{Source: "jira", Site: east, Event: "sprint_updated", Version: v(5),
+		Nodes: []cogniscape.NodeUpdate{{Ref: sprint, Attrs: attrs("goal", "Ship it")}}})
+	appendMutations(t, s, a.ID, muts, "sites")
+	project(t, s, 100)
+	for _, c := range []struct {
+		kind cogniscape.Kind
+		id   string
+		site string
+	}{{cogniscape.KindSprint, "37", east}, {cogniscape.KindPerson, person.ID, west}, {cogniscape.KindProject, "10000", west}} {
+		if n := must(s.FindNode(ctx, a.ID, c.kind, c.id))(t); n.Key.Site != c.site {
+			t.Fatalf("FindNode(%s %s) is on %s, want %s", c.kind, c.id, n.Key.Site, c.site)
+		}
+	}
+
+	for _, c := range []struct {
+		f    cogniscape.IssueFilter
+		want []string
+	}{
+		{cogniscape.IssueFilter{}, []string{"WEST-1", "EAST-1"}},
+		{cogniscape.IssueFilter{Sprint: "37"}, []string{"EAST-1"}},
+		{cogniscape.IssueFilter{Assignee: person.ID}, []string{"WEST-1"}},
+		{cogniscape.IssueFilter{Project: "10000"}, []string{"WEST-1"}},
+		{cogniscape.IssueFilter{Project: "east"}, []string{"EAST-1"}},
+		{cogniscape.IssueFilter{Project: "WEST", Assignee: person.ID, Sprint: "38"}, nil},
+		{cogniscape.IssueFilter{Assignee: "JIRAUSER99999"}, nil},
+	} {
+		if got := issueKeys(t, s, a.ID, c.f); !slices.Equal(got, c.want) {
+			t.Errorf("Issues(%+v) = %v, want %v", c.f, got, c.want)
+		}
+	}
+	// The list agrees with the sprint's own view.
+	r := cogniscape.Reader{Store: s}
+	inSprint := issueKeys(t, s, a.ID, cogniscape.IssueFilter{Sprint: "37"})
+	if sv := must(r.Sprint(ctx, a.ID, "37"))(t); !slices.Equal(sv.Issues, inSprint) {
+		t.Errorf("Sprint(37).Issues = %v, Issues(sprint 37) = %v", sv.Issues, inSprint)
+	}
+
 }
