@@ -103,9 +103,10 @@ type GraphReader interface {
 	// ProjectChanges returns the changelog items of field (case-insensitive)
 	// of every issue of a project, oldest first.
 	ProjectChanges(ctx context.Context, customerID, project int64, field string) ([]ChangeRecord, error)
-	// ChangesByActor returns the changelog items a person made at or after
-	// since, oldest first.
-	ChangesByActor(ctx context.Context, customerID int64, actor string, since time.Time) ([]ChangeRecord, error)
+	// ChangesByActor returns the changelog items the person with Jira id
+	// actor made at or after since on the nodes of site (the site whose
+	// person that is: Jira ids repeat across sites), oldest first.
+	ChangesByActor(ctx context.Context, customerID int64, site, actor string, since time.Time) ([]ChangeRecord, error)
 	// Sources returns the events that made or changed these nodes, oldest
 	// first, at most limit.
 	Sources(ctx context.Context, customerID int64, nodes []int64, limit int) ([]Source, error)

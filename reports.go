@@ -330,7 +330,7 @@ func (r Reader) PersonWork(ctx context.Context, customerID int64, id string, sin
 		}
 	}
 	sort.Slice(out.WorkingOn, func(i, j int) bool { return out.WorkingOn[i].Key < out.WorkingOn[j].Key })
-	changes, err := r.Store.ChangesByActor(ctx, customerID, id, since)
+	changes, err := r.Store.ChangesByActor(ctx, customerID, pn.Key.Site, pn.Key.ID, since)
 	if err != nil {
 		return nil, err
 	}

@@ -139,10 +139,12 @@ func (db *DB) ProjectChanges(ctx context.Context, customerID, project int64, fie
 		WHERE e.customer_id = $1 AND e.dst = $2 AND e.rel = 'project' ORDER BY c.at, c.seq, c.idx, c.id`, customerID, project, text(field))
 }
 
-// ChangesByActor returns what a person changed since.
-func (db *DB) ChangesByActor(ctx context.Context, customerID int64, actor string, since time.Time) ([]cogniscape.ChangeRecord, error) {
-	return db.changes(ctx, `SELECT `+changeColumns+` FROM changes WHERE customer_id = $1 AND actor = $2 AND at >= $3 ORDER BY at, seq, idx, id LIMIT 5000`,
-		customerID, text(actor), ms(since))
+// ChangesByActor returns what a person of a site changed there since.
+func (db *DB) ChangesByActor(ctx context.Context, customerID int64, site, actor string, since time.Time) ([]cogniscape.ChangeRecord, error) {
+	return db.changes(ctx, `SELECT c.node, c.at, c.seq, c.field, c.from_text, c.to_text, c.from_id, c.to_id, c.actor, c.event_id
+		FROM changes c JOIN nodes n ON n.id = c.node
+		WHERE c.customer_id = $1 AND c.actor = $2 AND c.at >= $3 AND n.site = $4 ORDER BY c.at, c.seq, c.idx, c.id LIMIT 5000`,
+		customerID, text(actor), ms(since), text(site))
 }
 
 // Sources returns the events behind these nodes: their activity and changes.

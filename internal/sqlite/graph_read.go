@@ -405,10 +405,12 @@ func (db *DB) ProjectChanges(ctx context.Context, customerID, project int64, fie
 		WHERE e.customer_id = ? AND e.dst = ? AND e.rel = 'project' ORDER BY c.at, c.seq, c.idx`, field, customerID, project)
 }
 
-// ChangesByActor returns what a person changed since.
-func (db *DB) ChangesByActor(ctx context.Context, customerID int64, actor string, since time.Time) ([]cogniscape.ChangeRecord, error) {
-	return db.changes(ctx, `SELECT `+changeColumns+` FROM changes WHERE customer_id = ? AND actor = ? AND at >= ? ORDER BY at, seq, idx LIMIT 5000`,
-		customerID, actor, ms(since))
+// ChangesByActor returns what a person of a site changed there since.
+func (db *DB) ChangesByActor(ctx context.Context, customerID int64, site, actor string, since time.Time) ([]cogniscape.ChangeRecord, error) {
+	return db.changes(ctx, `SELECT c.node, c.at, c.seq, c.field, c.from_text, c.to_text, c.from_id, c.to_id, c.actor, c.event_id
+		FROM changes c JOIN nodes n ON n.id = c.node
+		WHERE c.customer_id = ? AND c.actor = ? AND c.at >= ? AND n.site = ? ORDER BY c.at, c.seq, c.idx LIMIT 5000`,
+		customerID, actor, ms(since), site)
 }
 
 // Sources returns the events behind these nodes: their activity and changes.

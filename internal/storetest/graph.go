@@ -215,8 +215,11 @@ func testGraph(t *testing.T, s cogniscape.Store) {
 	if got := must(s.SprintChanges(ctx, a.ID, "50", time.Time{}))(t); len(got) != 0 {
 		t.Errorf("SprintChanges(50) = %+v", got)
 	}
-	if got := must(s.ChangesByActor(ctx, a.ID, "bob", time.Time{}))(t); len(got) != 2 {
+	if got := must(s.ChangesByActor(ctx, a.ID, site, "bob", time.Time{}))(t); len(got) != 2 {
 		t.Errorf("ChangesByActor(bob) = %+v", got)
+	}
+	if got := must(s.ChangesByActor(ctx, a.ID, "https://other.atlassian.net", "bob", time.Time{}))(t); len(got) != 0 {
+		t.Errorf("ChangesByActor(bob of another site) = %+v", got)
 	}
 	if got := must(s.ProjectChanges(ctx, a.ID, proj.StoreID, "Status"))(t); len(got) != 1 || got[0].To != "In Progress" {
 		t.Errorf("ProjectChanges = %+v", got)
@@ -402,7 +405,7 @@ func testTenantScoping(t *testing.T, s cogniscape.Store) {
 	if got := must(s.SprintChanges(ctx, b.ID, "5", time.Time{}))(t); len(got) != 0 {
 		t.Errorf("B SprintChanges = %v", got)
 	}
-	if got := must(s.ChangesByActor(ctx, b.ID, "bob", time.Time{}))(t); len(got) != 0 {
+	if got := must(s.ChangesByActor(ctx, b.ID, site, "bob", time.Time{}))(t); len(got) != 0 {
 		t.Errorf("B ChangesByActor = %v", got)
 	}
 	if got := must(s.ProjectIssues(ctx, b.ID, proj.StoreID))(t); len(got) != 0 {
@@ -583,8 +586,9 @@ func testLinkSites(t *testing.T, fresh func(*testing.T) cogniscape.Store) {
 
 // testSiteFilters: a customer with two Data Center sites, which number their
 // projects, issues and sprints alike and share a user key. A list filtered by
-// project, assignee or sprint is of the one node the rest of the read API
-// shows for that key or id (as FindNode finds it), never of both sites mixed.
+// project, assignee or sprint, and a person's work, are of the one node the
+// rest of the read API shows for that key or id (as FindNode finds it), never
+// of both sites mixed.
 func testSiteFilters(t *testing.T, s cogniscape.Store) {
 	const east, west = "https://jira-east.acme.internal", "https://jira-west.acme.internal"
 	a, _ := customer(t, s, "A")
@@ -647,4 +651,12 @@ func testSiteFilters(t *testing.T, s cogniscape.Store) {
 		t.Errorf("Sprint(37).Issues = %v, Issues(sprint 37) = %v", sv.Issues, inSprint)
 	}
 
+	// The person's work is West's JIRAUSER10100's alone.
+	w := must(r.PersonWork(ctx, a.ID, person.ID, time.UnixMilli(t0)))(t)
+	if w.Person.Name != "Walt West" || !slices.Equal(w.Assigned, []string{"WEST-1"}) {
+		t.Errorf("PersonWork = %+v, want Walt West's", w)
+	}
+	if len(w.Moved) != 1 || w.Moved[0].Issue != "WEST-1" {
+		t.Errorf("PersonWork moved = %+v, want only WEST-1's move", w.Moved)
+	}
 }
