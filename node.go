@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unicode/utf8"
 )
 
 // NodeKey identifies a node of one customer's graph: Jira ids are unique only
@@ -266,6 +267,10 @@ func IndexedFieldsOf(n *Node) IndexedFields {
 	default:
 		f.Title = n.String("name")
 	}
+	// A search index entry is bounded (PostgreSQL refuses a document of more
+	// than a megabyte of words): an enormous description is found by its
+	// beginning.
+	f.SearchTitle, f.SearchText = truncateText(f.SearchTitle, maxSearchTitle), truncateText(f.SearchText, maxSearchText)
 	if f.SearchText == "" && f.SearchTitle != "" {
 		f.SearchText = " " // searchable by title alone
 	}
@@ -273,6 +278,23 @@ func IndexedFieldsOf(n *Node) IndexedFields {
 		f.CreatedAt = t.UnixMilli()
 	}
 	return f
+}
+
+// Bounds of what a node gives the search index.
+const (
+	maxSearchTitle = 4 << 10
+	maxSearchText  = 128 << 10
+)
+
+// truncateText cuts s to at most n bytes, at a character boundary.
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // readNode is the part of a stored node that answers need.

@@ -226,13 +226,35 @@ func reasonf(format string, args ...any) error {
 	return reasonError(strings.TrimSpace(fmt.Sprintf(format, args...)))
 }
 
-// SiteOf returns scheme://host of a Jira REST URL, lower-cased, or "".
+// SiteOf returns scheme://host of a Jira REST URL, lower-cased, or "" (also
+// for a host no DNS name could have: a site is part of every node's key).
 func SiteOf(self string) string {
 	u, err := url.Parse(self)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || !PlainID(u.Host) {
 		return ""
 	}
 	return strings.ToLower(u.Scheme + "://" + u.Host)
+}
+
+// maxIDLen bounds the identifiers taken from webhook bodies (people's ids,
+// issue and project keys, hosts): Jira's are far shorter, and longer ones
+// would not fit a database index entry.
+const maxIDLen = 255
+
+// PlainID reports whether s can serve as an identifier: not empty, at most
+// maxIDLen bytes of valid UTF-8 with no control characters. Identifiers are
+// parts of node keys and index entries; a NUL, say, could not be stored as
+// it was read.
+func PlainID(s string) bool {
+	if s == "" || len(s) > maxIDLen || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func envelopeMillis(raw json.RawMessage) (int64, bool) {

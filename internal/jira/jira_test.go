@@ -170,3 +170,23 @@ func TestDeliveryID(t *testing.T) {
 		seen[id] = raw
 	}
 }
+
+func TestPlainID(t *testing.T) {
+	for s, want := range map[string]bool{
+		"5f8a2c7d9e1b4a0068c3d2e1":                    true,
+		"712020:3f1c9a52-7b4e-4d6a-9c2e-8a1b5d7e9f01": true,
+		"JIRAUSER10100":                               true,
+		"PAY-101":                                     true,
+		"acme-pay.atlassian.net":                      true,
+		"":                                            false,
+		"bob\x00":                                     false,
+		"bob\xff":                                     false,
+		"line\nbreak":                                 false,
+		strings.Repeat("x", 255):                      true,
+		strings.Repeat("x", 256):                      false,
+	} {
+		if got := PlainID(s); got != want {
+			t.Errorf("PlainID(%.40q) = %v", s, got)
+		}
+	}
+}

@@ -173,9 +173,7 @@ func (b *builder) issue(iss map[string]any, full bool) (cogniscape.NodeRef, bool
 	}
 	r := ref(cogniscape.KindIssue, id)
 	b.node(r)
-	if key, ok := iss["key"].(string); ok {
-		b.set(r, "key", key)
-	}
+	b.keyAttr(r, iss)
 	fields := object(iss["fields"])
 	if fields == nil {
 		return r, true
@@ -216,7 +214,7 @@ func (b *builder) issue(iss map[string]any, full bool) (cogniscape.NodeRef, bool
 	if p := object(fields["project"]); p != nil {
 		if id := idOf(p["id"]); id != "" {
 			project = ref(cogniscape.KindProject, id)
-			b.stringAttr(project, "key", p, "key")
+			b.keyAttr(project, p)
 			b.stringAttr(project, "name", p, "name")
 			b.edge(r, cogniscape.RelProject, project)
 		}
@@ -229,7 +227,7 @@ func (b *builder) issue(iss map[string]any, full bool) (cogniscape.NodeRef, bool
 	case map[string]any:
 		if id := idOf(parent["id"]); id != "" {
 			p := ref(cogniscape.KindIssue, id)
-			b.stringAttr(p, "key", parent, "key")
+			b.keyAttr(p, parent)
 			b.stringAttr(p, "summary", object(parent["fields"]), "summary")
 			b.edge(r, cogniscape.RelParent, p)
 		}
@@ -303,7 +301,7 @@ func (b *builder) changes(issue cogniscape.NodeRef) {
 		if field == "" {
 			field, _ = item["fieldId"].(string)
 		}
-		if field == "" {
+		if !PlainID(field) { // a field name is indexed: none of Jira's is long
 			continue
 		}
 		from, to := plainString(item["fromString"]), plainString(item["toString"])
@@ -620,7 +618,7 @@ func (b *builder) projectEvent() {
 	}
 	r := ref(cogniscape.KindProject, id)
 	b.node(r)
-	b.stringAttr(r, "key", p, "key")
+	b.keyAttr(r, p)
 	b.stringAttr(r, "name", p, "name")
 	if cat, ok := object(p["projectCategory"])["name"].(string); ok {
 		b.set(r, "category", cat)
@@ -711,7 +709,7 @@ func (b *builder) person(v any) (cogniscape.NodeRef, bool) {
 			break
 		}
 	}
-	if id == "" {
+	if !PlainID(id) {
 		return cogniscape.NodeRef{}, false
 	}
 	r := ref(cogniscape.KindPerson, id)
@@ -760,6 +758,14 @@ func (b *builder) personEdge(from cogniscape.NodeRef, rel string, fields map[str
 func (b *builder) stringAttr(r cogniscape.NodeRef, attr string, obj map[string]any, field string) {
 	if s, ok := obj[field].(string); ok {
 		b.set(r, attr, s)
+	}
+}
+
+// keyAttr copies an issue's or project's key, which the stores index and
+// people look things up by; one no Jira would make (PlainID) is left out.
+func (b *builder) keyAttr(r cogniscape.NodeRef, obj map[string]any) {
+	if s, ok := obj["key"].(string); ok && PlainID(s) {
+		b.set(r, "key", s)
 	}
 }
 

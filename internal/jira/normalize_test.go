@@ -1041,3 +1041,34 @@ func visitValues(v any, visit func(set func(any))) {
 		}
 	}
 }
+
+// Identifiers no Jira would send (a NUL, invalid UTF-8, thousands of bytes)
+// become no identifier at all: they are parts of node keys and index
+// entries, which a store could not keep as read.
+func TestNormalizeDropsImpossibleIdentifiers(t *testing.T) {
+	long := strings.Repeat("k", 4000)
+	body := `{"webhookEvent":"jira:issue_updated","timestamp":1772535739345,
+		"user":{"accountId":"bob\u0000"},
+		"issue":{"id":"10101","key":"` + long + `","self":"https://acme.atlassian.net/rest/api/2/issue/10101",
+			"fields":{"summary":"s","assignee":{"accountId":"` + long + `"},"reporter":{"accountId":"ok-person"},
+				"project":{"id":"10000","key":"PAY\u0000"}}},
+		"changelog":{"id":"1","items":[{"field":"` + long + `","fromString":"a","toString":"b"},{"field":"status","fromString":"To Do","toString":"Done"}]}}`
+	m, err := Normalize([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range m.Nodes {
+		if n.Ref.Kind == cogniscape.KindPerson && n.Ref.ID != "ok-person" {
+			t.Errorf("person %.40q kept", n.Ref.ID)
+		}
+		if raw, ok := n.Attrs["key"]; ok && len(raw) > 300 || ok && strings.Contains(string(raw), `\u0000`) {
+			t.Errorf("%s %s kept the key %.40s", n.Ref.Kind, n.Ref.ID, raw)
+		}
+	}
+	if m.Actor != "" {
+		t.Errorf("actor %q kept", m.Actor)
+	}
+	if len(m.Changes) != 1 || m.Changes[0].Field != "status" {
+		t.Errorf("changes = %+v", m.Changes)
+	}
+}

@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -658,5 +660,30 @@ func testSiteFilters(t *testing.T, s cogniscape.Store) {
 	}
 	if len(w.Moved) != 1 || w.Moved[0].Issue != "WEST-1" {
 		t.Errorf("PersonWork moved = %+v, want only WEST-1's move", w.Moved)
+	}
+}
+
+// testHugeText: an issue whose description is most of a megabyte of
+// distinct words (well under the 25 MiB body limit) is projected and found
+// by the words it begins with; the search index keeps a bounded part of it.
+func testHugeText(t *testing.T, s cogniscape.Store) {
+	a, _ := customer(t, s, "A")
+	var b strings.Builder
+	for i := 0; b.Len() < 850<<10; i++ {
+		fmt.Fprintf(&b, "w%x ", i*7919)
+	}
+	issue := ref(cogniscape.KindIssue, "10001")
+	m := &cogniscape.Mutation{Source: "jira", Site: site, Event: "jira:issue_created", Version: cogniscape.Version{At: t0},
+		Nodes: []cogniscape.NodeUpdate{{Ref: issue, Attrs: attrs("key", "PAY-1", "summary", "Enormous", "description", "zanzibar "+b.String())}}}
+	appendMutations(t, s, a.ID, []*cogniscape.Mutation{m}, "huge")
+	if n := project(t, s, 10); n != 1 {
+		t.Fatalf("projected %d events, want 1", n)
+	}
+	if lag := must(s.ProjectionLag(ctx))(t); lag != 0 {
+		t.Fatalf("lag %d: the huge description was not projected", lag)
+	}
+	hits := must(s.Search(ctx, a.ID, "zanzibar", "", 10))(t)
+	if len(hits) != 1 || hits[0].Node.Key.ID != "10001" {
+		t.Errorf("search = %+v", hits)
 	}
 }
