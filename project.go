@@ -113,7 +113,9 @@ type ProjectionStore interface {
 	PendingEvents(ctx context.Context, customerID int64, limit int) ([]PendingEvent, error)
 	// ApplyBatch projects the mutations of a run of events and advances the
 	// customer's checkpoint to through, all in one transaction. It fails with
-	// ECONFLICT, applying nothing, if the checkpoint is no longer from.
+	// ECONFLICT, applying nothing, if the checkpoint is no longer from (and
+	// only then), and with EINVALID if the database refused a value of the
+	// batch's events; any other failure is the store's.
 	ApplyBatch(ctx context.Context, customerID int64, from, through int64, muts []*Mutation) error
 	// ProjectionLag is the number of events not projected yet (all customers).
 	ProjectionLag(ctx context.Context) (int64, error)

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -233,4 +235,101 @@ func TestProjectionResumesAndNeverAppliesTwice(t *testing.T) {
 	if digest(t, db, customer) != digest(t, ref, refCustomer) {
 		t.Fatal("resumed projection differs from one uninterrupted run")
 	}
+}
+
+// refusingStore is the real store with one fault injected: the database
+// refuses any batch holding a given event (as PostgreSQL refuses a value it
+// cannot index), or is down for one customer.
+type refusingStore struct {
+	*sqlite.DB
+	poison int64 // event id
+	down   int64 // customer id
+}
+
+func (s *refusingStore) ApplyBatch(ctx context.Context, customerID, from, through int64, muts []*cogniscape.Mutation) error {
+	if customerID == s.down {
+		return cogniscape.Errorf(cogniscape.EUNAVAILABLE, "storage unavailable")
+	}
+	for _, m := range muts {
+		if m != nil && m.EventID == s.poison {
+			return cogniscape.Errorf(cogniscape.EINVALID, "the database refused a value of this batch")
+		}
+	}
+	return s.DB.ApplyBatch(ctx, customerID, from, through, muts)
+}
+
+// One event the store refuses is left out, logged, and nothing else is held
+// up: not the events after it, not other customers. A customer whose store
+// is down does not hold up the others either.
+func TestRefusedEventIsSkippedAndNothingElseWaits(t *testing.T) {
+	db, a, _ := newStore(t)
+	ctx := context.Background()
+	other, _, err := db.CreateCustomer(ctx, "Other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := fixtureBodies(t, "cloud/issue_*.json")
+	appendBodies(t, db, a, bodies)
+	var poison int64
+	if err := openRaw(t, filepath.Dir(db.Path)).QueryRow(`SELECT id FROM events WHERE customer_id = ? AND ignored = 0 ORDER BY id LIMIT 1 OFFSET 2`, a).Scan(&poison); err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range fixtureBodies(t, "cloud/sprint_*.json") {
+		env, _ := jira.Inspect(b)
+		if _, err := db.Append(ctx, &cogniscape.Event{CustomerID: other.ID, ReceivedAt: time.Now(), Source: "jira", Type: env.Event, Site: env.Site,
+			DedupKey: fmt.Sprintf("other-%d", i), Timestamp: env.Timestamp, Body: b}, len(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var log lockedLog
+	p := projector.New(&refusingStore{DB: db, poison: poison}, jira.Normalize, slog.New(slog.NewTextHandler(&log, nil)))
+	if _, err := p.CatchUp(ctx); err != nil {
+		t.Fatalf("catch-up with one refused event: %v", err)
+	}
+	if lag, _ := db.ProjectionLag(ctx); lag != 0 || p.Skipped() != 1 {
+		t.Errorf("lag %d, skipped %d: want 0 and 1", lag, p.Skipped())
+	}
+	if !strings.Contains(log.String(), fmt.Sprintf("event_id=%d", poison)) {
+		t.Errorf("the refused event is not named in the log:\n%s", log.String())
+	}
+
+	// A customer whose store is down: the others are projected all the same.
+	third, _, err := db.CreateCustomer(ctx, "Third")
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendBodies(t, db, third.ID, bodies[:2])
+	for i, b := range bodies[:2] {
+		env, _ := jira.Inspect(b)
+		if _, err := db.Append(ctx, &cogniscape.Event{CustomerID: other.ID, ReceivedAt: time.Now(), Source: "jira", Type: env.Event, Site: env.Site,
+			DedupKey: fmt.Sprintf("other-later-%d", i), Timestamp: env.Timestamp, Body: b}, len(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p = projector.New(&refusingStore{DB: db, down: third.ID}, jira.Normalize, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if _, err := p.CatchUp(ctx); cogniscape.ErrorCode(err) != cogniscape.EUNAVAILABLE {
+		t.Errorf("catch-up with one customer's store down: %v", err)
+	}
+	if lag, _ := db.ProjectionLag(ctx); lag != 2 {
+		t.Errorf("lag %d, want only the 2 events of the customer whose store is down", lag)
+	}
+}
+
+// lockedLog is a log destination a test can read while the projector writes.
+type lockedLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

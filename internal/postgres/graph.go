@@ -155,16 +155,32 @@ func (db *DB) ApplyBatch(ctx context.Context, customerID int64, from, through in
 			continue
 		}
 		if err := p.apply(m); err != nil {
-			return unavailable("apply batch", fmt.Errorf("project event %d: %w", m.EventID, err))
+			return applyFailure(fmt.Errorf("project event %d: %w", m.EventID, err))
 		}
 	}
 	if err := p.flush(from, through); err != nil {
-		return unavailable("apply batch", err)
+		return applyFailure(err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return unavailable("commit batch", err)
 	}
 	return nil
+}
+
+// applyFailure reports why a batch could not be applied: EINVALID when the
+// database refused a value of one of its events (cogniscape.ProjectionStore
+// lets the projector find and skip that event), EUNAVAILABLE otherwise.
+// Never ECONFLICT, which means another projector got there first: a refused
+// key must not pass for that, or the projector would wait for it forever.
+func applyFailure(err error) error {
+	var e *cogniscape.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	if jobError(err) {
+		return &cogniscape.Error{Code: cogniscape.EINVALID, Message: "the database refused a value of this batch", Err: redactErr(err)}
+	}
+	return &cogniscape.Error{Code: cogniscape.EUNAVAILABLE, Message: "storage unavailable", Err: fmt.Errorf("apply batch: %w", redactErr(err))}
 }
 
 // ResetGraph forgets a customer's graph and checkpoint so that projection

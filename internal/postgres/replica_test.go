@@ -437,3 +437,28 @@ func TestJobError(t *testing.T) {
 		}
 	}
 }
+
+// A batch the database refuses for one of its values fails with EINVALID,
+// so that the projector finds and skips the event; never with ECONFLICT,
+// which would pass for another projector at work and be waited on forever.
+// Here two people whose ids differ only where the database cannot keep
+// them apart (NUL becomes U+FFFD in text) collide on the node key.
+func TestRefusedBatchIsInvalidNotConflict(t *testing.T) {
+	db := openTest(t, freshDSN(t))
+	c, _, err := db.CreateCustomer(bg, "Acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &cogniscape.Event{CustomerID: c.ID, ReceivedAt: time.Now(), Source: "jira", Type: "jira:issue_created",
+		Site: "https://acme.atlassian.net", DedupKey: "1", Timestamp: time.Now(), Body: []byte(`{}`)}
+	if _, err := db.Append(bg, ev, 2); err != nil {
+		t.Fatal(err)
+	}
+	m := &cogniscape.Mutation{Source: "jira", Site: ev.Site, Event: ev.Type, EventID: ev.ID, Version: cogniscape.Version{At: 1},
+		Nodes: []cogniscape.NodeUpdate{{Ref: cogniscape.NodeRef{Kind: cogniscape.KindPerson, ID: "bob\x00"}},
+			{Ref: cogniscape.NodeRef{Kind: cogniscape.KindPerson, ID: "bob\ufffd"}}}}
+	err = db.ApplyBatch(bg, c.ID, 0, ev.ID, []*cogniscape.Mutation{m})
+	if code := cogniscape.ErrorCode(err); code != cogniscape.EINVALID {
+		t.Fatalf("refused batch: %v (code %s), want EINVALID", err, code)
+	}
+}

@@ -46,6 +46,7 @@ type Projector struct {
 
 	wake       chan struct{}
 	applied    atomic.Int64
+	skipped    atomic.Int64
 	lastNotify atomic.Int64 // Unix nanoseconds of the last Notify
 	notifies   atomic.Int64
 
@@ -82,14 +83,30 @@ func (p *Projector) Wake() {
 // Applied returns the number of events projected by this projector.
 func (p *Projector) Applied() int64 { return p.applied.Load() }
 
-// Run projects until ctx ends.
+// Skipped returns the number of events this projector left out of the
+// graph because the store refused them (each is logged as an error).
+func (p *Projector) Skipped() int64 { return p.skipped.Load() }
+
+// Run projects until ctx ends. After a failure it waits before trying
+// again, longer each time up to half a minute, whatever wakes it meanwhile:
+// every webhook wakes it, and a store that is down would otherwise be asked
+// again for each one.
 func (p *Projector) Run(ctx context.Context) error {
 	t := time.NewTicker(p.Poll)
 	defer t.Stop()
+	var backoff time.Duration
 	for {
 		if _, err := p.CatchUp(ctx); err != nil && ctx.Err() == nil {
 			p.Logger.Error("projection", "err", err)
+			backoff = min(max(2*backoff, p.Poll), 30*time.Second)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(backoff):
+			}
+			continue
 		}
+		backoff = 0
 		select {
 		case <-ctx.Done():
 			return nil
@@ -99,25 +116,31 @@ func (p *Projector) Run(ctx context.Context) error {
 	}
 }
 
-// CatchUp projects every pending event and returns how many it applied.
+// CatchUp projects every pending event and returns how many it applied. A
+// customer whose events cannot be projected now does not hold up the
+// others; the first such failure is returned once they have had their turn.
 func (p *Projector) CatchUp(ctx context.Context) (int, error) {
 	total := 0
+	var failed error
 	for {
 		customers, err := p.Store.PendingCustomers(ctx)
 		if err != nil || len(customers) == 0 {
-			return total, err
+			return total, errors.Join(failed, err)
 		}
 		progress := 0
 		for _, c := range customers {
 			n, err := p.projectCustomer(ctx, c)
 			progress += n
-			if err != nil {
-				return total + progress, err
+			if err != nil && failed == nil {
+				failed = err
+			}
+			if ctx.Err() != nil {
+				return total + progress, ctx.Err()
 			}
 		}
 		total += progress
-		if progress == 0 {
-			return total, nil
+		if progress == 0 || failed != nil {
+			return total, failed
 		}
 	}
 }
@@ -158,6 +181,12 @@ func (p *Projector) projectCustomer(ctx context.Context, customerID int64) (int,
 		if cogniscape.ErrorCode(err) == cogniscape.ECONFLICT {
 			return total, nil // another projector got there first; re-read
 		}
+		if cogniscape.ErrorCode(err) == cogniscape.EINVALID {
+			// One of the events holds something the store will not keep:
+			// find it, leave it out, and go on from the next read.
+			n, err := p.isolate(ctx, customerID, events, muts)
+			return total + n, err
+		}
 		if err != nil {
 			return total, err
 		}
@@ -172,6 +201,35 @@ func (p *Projector) projectCustomer(ctx context.Context, customerID int64) (int,
 		}
 	}
 	return total, nil
+}
+
+// isolate applies a refused batch one event at a time, skipping each event
+// the store refuses on its own: its checkpoint moves past it with nothing
+// projected. Left in, one such event would stop its customer's projection
+// for good. The event stays in the log (its body for the raw retention), and
+// the error names it.
+func (p *Projector) isolate(ctx context.Context, customerID int64, events []cogniscape.PendingEvent, muts []*cogniscape.Mutation) (int, error) {
+	from := events[0].Checkpoint
+	for i, ev := range events {
+		err := p.Store.ApplyBatch(ctx, customerID, from, ev.ID, muts[i:i+1])
+		if cogniscape.ErrorCode(err) == cogniscape.EINVALID {
+			p.Logger.Error("event not projected: the store refused it", "event_id", ev.ID, "type", ev.Type, "err", err)
+			err = p.Store.ApplyBatch(ctx, customerID, from, ev.ID, []*cogniscape.Mutation{nil})
+			if err == nil {
+				p.skipped.Add(1)
+			}
+		} else if err == nil {
+			p.applied.Add(1)
+		}
+		if cogniscape.ErrorCode(err) == cogniscape.ECONFLICT {
+			return i, nil
+		}
+		if err != nil {
+			return i, err
+		}
+		from = ev.ID
+	}
+	return len(events), nil
 }
 
 // yield pauses for nine times worked (what the last batch took, at most a

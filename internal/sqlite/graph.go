@@ -101,11 +101,11 @@ func (db *DB) ApplyBatch(ctx context.Context, customerID int64, from, through in
 				continue
 			}
 			if err := p.apply(m); err != nil {
-				return fmt.Errorf("project event %d: %w", m.EventID, err)
+				return applyFailure(fmt.Errorf("project event %d: %w", m.EventID, err))
 			}
 		}
 		if err := p.flush(); err != nil {
-			return err
+			return applyFailure(err)
 		}
 		if db.RawRetention == 0 {
 			if _, err := db.txExec(ctx, tx, `UPDATE events SET body = NULL WHERE customer_id = ? AND id > ? AND id <= ? AND body IS NOT NULL`, customerID, from, through); err != nil {
@@ -114,6 +114,21 @@ func (db *DB) ApplyBatch(ctx context.Context, customerID int64, from, through in
 		}
 		return nil
 	})
+}
+
+// applyFailure reports why a batch could not be applied: EUNAVAILABLE when
+// the database failed (storeFailure), EINVALID when it refused something of
+// the batch's events (cogniscape.ProjectionStore lets the projector find
+// and skip that event).
+func applyFailure(err error) error {
+	var e *cogniscape.Error
+	switch {
+	case errors.As(err, &e):
+		return err
+	case storeFailure(err):
+		return unavailable("apply batch", err)
+	}
+	return &cogniscape.Error{Code: cogniscape.EINVALID, Message: "the database refused a value of this batch", Err: err}
 }
 
 // projection is one batch being applied inside a transaction.
