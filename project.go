@@ -103,13 +103,19 @@ func subjectKind(event string) Kind {
 	return ""
 }
 
+// MaxBatchBytes bounds the raw bodies and stored mutations one read of
+// pending events holds.
+const MaxBatchBytes = 32 << 20
+
 // ProjectionStore is the write side of the graph, as the projector uses it.
 type ProjectionStore interface {
 	// PendingCustomers lists customers whose log has events past their
 	// projection checkpoint.
 	PendingCustomers(ctx context.Context) ([]int64, error)
 	// PendingEvents reads up to limit events of the customer after its
-	// checkpoint, in log order, with their stored mutations if they have one.
+	// checkpoint, in log order, with their stored mutations if they have one;
+	// fewer once their bodies and mutations add up to MaxBatchBytes (but
+	// always one), so that a batch of large bodies stays small in memory.
 	PendingEvents(ctx context.Context, customerID int64, limit int) ([]PendingEvent, error)
 	// ApplyBatch projects the mutations of a run of events and advances the
 	// customer's checkpoint to through, all in one transaction. It fails with

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -332,4 +333,45 @@ func (l *lockedLog) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// recordingStore is the real store noting whose batch each ApplyBatch is.
+type recordingStore struct {
+	*sqlite.DB
+	mu    sync.Mutex
+	order []int64
+}
+
+func (s *recordingStore) ApplyBatch(ctx context.Context, customerID, from, through int64, muts []*cogniscape.Mutation) error {
+	s.mu.Lock()
+	s.order = append(s.order, customerID)
+	s.mu.Unlock()
+	return s.DB.ApplyBatch(ctx, customerID, from, through, muts)
+}
+
+// One customer's backlog (a replay, a bulk import) does not keep the others
+// waiting until it is done: each customer's turn is bounded.
+func TestCustomersTakeTurns(t *testing.T) {
+	db, big, _ := newStore(t)
+	ctx := context.Background()
+	small, _, err := db.CreateCustomer(ctx, "Small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := fixtureBodies(t, "cloud/*.json") // some thirty events: six batches of five
+	appendBodies(t, db, big, bodies)
+	appendBodies(t, db, small.ID, bodies[:1])
+	rec := &recordingStore{DB: db}
+	p := projector.New(rec, jira.Normalize, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p.BatchSize, p.CatchUpBatchSize, p.Turn = 5, 5, time.Nanosecond
+	if _, err := p.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := slices.Index(rec.order, small.ID)
+	if first < 0 || first > 1 || len(rec.order) < 5 {
+		t.Errorf("the small customer's batch came %d of %d", first+1, len(rec.order))
+	}
+	if lag, _ := db.ProjectionLag(ctx); lag != 0 {
+		t.Errorf("lag %d", lag)
+	}
 }

@@ -87,7 +87,8 @@ func (db *DB) leasedEvents(ctx context.Context, customerID, after int64, limit i
 	}
 	defer rows.Close()
 	var out []cogniscape.PendingEvent
-	for rows.Next() {
+	held := 0
+	for held < cogniscape.MaxBatchBytes && rows.Next() {
 		var p cogniscape.PendingEvent
 		var received, ts int64
 		var payload []byte
@@ -97,6 +98,7 @@ func (db *DB) leasedEvents(ctx context.Context, customerID, after int64, limit i
 		p.CustomerID, p.Mutation = customerID, payload
 		p.ReceivedAt, p.Timestamp = fromMS(received), fromMS(ts)
 		out = append(out, p)
+		held += len(p.Body) + len(payload)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, unavailable("pending events", err)

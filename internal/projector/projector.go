@@ -42,7 +42,11 @@ type Projector struct {
 	// quickly is what keeps Jira from retrying and disabling the webhook,
 	// while the graph may trail by seconds. Zero disables yielding.
 	BurstRate float64
-	Logger    *slog.Logger
+	// Turn is how long one customer's backlog is worked on before the other
+	// customers with pending events have theirs: a replay or a bulk import
+	// of one customer leaves the others' graphs current.
+	Turn   time.Duration
+	Logger *slog.Logger
 
 	wake       chan struct{}
 	applied    atomic.Int64
@@ -59,7 +63,7 @@ type Projector struct {
 // New returns a projector with defaults.
 func New(store cogniscape.ProjectionStore, decode Decoder, logger *slog.Logger) *Projector {
 	return &Projector{Store: store, Decode: decode, BatchSize: 128, CatchUpBatchSize: 2000, Poll: time.Second, BurstRate: 200,
-		Logger: logger, wake: make(chan struct{}, 1)}
+		Turn: time.Second, Logger: logger, wake: make(chan struct{}, 1)}
 }
 
 // Notify tells the projector that a webhook was appended. It never blocks,
@@ -152,8 +156,10 @@ type eventsAfter interface {
 	EventsAfter(ctx context.Context, customerID, after int64, limit int) ([]cogniscape.PendingEvent, error)
 }
 
-// projectCustomer applies a customer's pending events, a batch at a time.
+// projectCustomer applies a customer's pending events, a batch at a time,
+// for at most one Turn.
 func (p *Projector) projectCustomer(ctx context.Context, customerID int64) (int, error) {
+	turn := time.Now()
 	events, err := p.Store.PendingEvents(ctx, customerID, p.batchSize())
 	if err != nil || len(events) == 0 {
 		return 0, err
@@ -196,6 +202,9 @@ func (p *Projector) projectCustomer(ctx context.Context, customerID int64) (int,
 			return total, readErr
 		}
 		events, muts = next, nextMuts
+		if len(events) > 0 && time.Since(turn) >= p.Turn {
+			return total, nil // the other customers' turn; CatchUp comes back
+		}
 		if len(events) > 0 {
 			p.yield(ctx, time.Since(started))
 		}

@@ -55,7 +55,8 @@ func (db *DB) EventsAfter(ctx context.Context, customerID, cp int64, limit int) 
 	}
 	defer rows.Close()
 	var out []cogniscape.PendingEvent
-	for rows.Next() {
+	held := 0
+	for held < cogniscape.MaxBatchBytes && rows.Next() {
 		var p cogniscape.PendingEvent
 		var received, ts int64
 		var payload []byte
@@ -65,6 +66,7 @@ func (db *DB) EventsAfter(ctx context.Context, customerID, cp int64, limit int) 
 		p.CustomerID, p.Checkpoint, p.Mutation = customerID, cp, payload
 		p.ReceivedAt, p.Timestamp = fromMS(received), fromMS(ts)
 		out = append(out, p)
+		held += len(p.Body) + len(payload)
 	}
 	return out, unavailableIf("pending events", rows.Err())
 }

@@ -687,3 +687,23 @@ func testHugeText(t *testing.T, s cogniscape.Store) {
 		t.Errorf("search = %+v", hits)
 	}
 }
+
+// testPendingBytes: a read of pending events stops once their bodies add up
+// to MaxBatchBytes, so that a batch of large bodies stays small in memory;
+// the rest come with the next read.
+func testPendingBytes(t *testing.T, s cogniscape.Store) {
+	a, _ := customer(t, s, "A")
+	body := make([]byte, cogniscape.MaxBatchBytes/2+1)
+	for i := range body {
+		body[i] = 'x'
+	}
+	for i := range 3 {
+		if _, err := s.Append(ctx, &cogniscape.Event{CustomerID: a.ID, ReceivedAt: time.Now(), Source: "jira", Type: "jira:issue_updated",
+			Site: site, DedupKey: fmt.Sprint("big-", i), Timestamp: time.Now(), Body: body}, len(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := must(s.PendingEvents(ctx, a.ID, 10))(t); len(got) != 2 {
+		t.Errorf("read %d events of %d bytes each, want the 2 that reach the bound", len(got), len(body))
+	}
+}
