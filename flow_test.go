@@ -3,8 +3,10 @@ package cogniscape_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -466,5 +468,42 @@ func TestWorkOnDeletedIssues(t *testing.T) {
 	}
 	if len(res) != 1 || !res[0].Deleted {
 		t.Errorf("search for a comment on a deleted issue = %+v", res)
+	}
+}
+
+// One issue cannot make an answer of many megabytes: the issue view keeps
+// the latest comments and history items and cuts long changed values, and
+// says so; the lifecycle still reads the whole history.
+func TestIssueViewIsBounded(t *testing.T) {
+	w := &world{}
+	long := strings.Repeat("lorem ipsum ", 2500) // 30 KB, as a long description
+	for i := range 600 {
+		when := at("2026-03-02 09:00").Add(time.Duration(i) * time.Minute).Format("2006-01-02 15:04")
+		w.issue(when, "FLOW-1", "2026-03-02 09:00", "1", nil, "",
+			cogniscape.Change{Field: "description", From: long + fmt.Sprint(i), To: long + fmt.Sprint(i+1)})
+	}
+	for i := range 250 {
+		w.seq++
+		c := cogniscape.NodeRef{Kind: cogniscape.KindComment, ID: fmt.Sprint(5000 + i)}
+		created := at("2026-03-03 09:00").Add(time.Duration(i) * time.Minute).Format(time.RFC3339)
+		w.muts = append(w.muts, &cogniscape.Mutation{Source: "jira", Site: site, Event: "comment_created", EventID: w.seq,
+			Version: cogniscape.Version{At: at("2026-03-03 09:00").UnixMilli() + int64(i)*60000, Seq: w.seq},
+			Nodes:   []cogniscape.NodeUpdate{{Ref: c, Attrs: map[string]json.RawMessage{"body": cogniscape.Attr("comment"), "created": cogniscape.Attr(created)}}},
+			Edges:   []cogniscape.EdgeUpdate{{From: c, Rel: cogniscape.RelIssue, To: []cogniscape.NodeRef{{Kind: cogniscape.KindIssue, ID: "91"}}}}})
+	}
+	r, cust := openWorldOf(t, w)
+	v, err := r.Issue(context.Background(), cust, "FLOW-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(v)
+	if !v.Truncated || len(v.History) != 500 || len(v.Comments) != 200 || len(data) > 3<<20 {
+		t.Errorf("view: truncated %v, %d history items, %d comments, %d bytes", v.Truncated, len(v.History), len(v.Comments), len(data))
+	}
+	if last := v.History[len(v.History)-1]; !strings.HasSuffix(last.To, "…") || len(last.To) > 2010 {
+		t.Errorf("latest change kept %d bytes", len(last.To))
+	}
+	if last := v.Comments[len(v.Comments)-1]; last.ID != "5249" {
+		t.Errorf("latest comment kept: %s", last.ID)
 	}
 }

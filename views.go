@@ -24,31 +24,36 @@ type ProjectRef struct {
 
 // IssueView is GET /api/v1/issues/{key}.
 type IssueView struct {
-	ID             string         `json:"id"`
-	Key            string         `json:"key"`
-	Site           string         `json:"site"`
-	Summary        string         `json:"summary"`
-	Description    string         `json:"description"`
-	Status         string         `json:"status"`
-	StatusCategory string         `json:"status_category"`
-	Priority       string         `json:"priority"`
-	IssueType      string         `json:"issue_type"`
-	Assignee       *Person        `json:"assignee"`
-	Reporter       *Person        `json:"reporter"`
-	Labels         []string       `json:"labels"`
-	Project        *ProjectRef    `json:"project"`
-	Sprints        []SprintRef    `json:"sprints"`
-	FixVersions    []VersionRef   `json:"fix_versions"`
-	Parent         *string        `json:"parent"`
-	Links          []LinkView     `json:"links"`
-	Comments       []CommentView  `json:"comments"`
-	Worklogs       []WorklogView  `json:"worklogs"`
-	Created        string         `json:"created"`
-	Updated        string         `json:"updated"`
-	Deleted        bool           `json:"deleted"`
-	History        []HistoryItem  `json:"history"`
-	node           *Node          `json:"-"`
-	changes        []ChangeRecord `json:"-"`
+	ID             string        `json:"id"`
+	Key            string        `json:"key"`
+	Site           string        `json:"site"`
+	Summary        string        `json:"summary"`
+	Description    string        `json:"description"`
+	Status         string        `json:"status"`
+	StatusCategory string        `json:"status_category"`
+	Priority       string        `json:"priority"`
+	IssueType      string        `json:"issue_type"`
+	Assignee       *Person       `json:"assignee"`
+	Reporter       *Person       `json:"reporter"`
+	Labels         []string      `json:"labels"`
+	Project        *ProjectRef   `json:"project"`
+	Sprints        []SprintRef   `json:"sprints"`
+	FixVersions    []VersionRef  `json:"fix_versions"`
+	Parent         *string       `json:"parent"`
+	Links          []LinkView    `json:"links"`
+	Comments       []CommentView `json:"comments"`
+	Worklogs       []WorklogView `json:"worklogs"`
+	Created        string        `json:"created"`
+	Updated        string        `json:"updated"`
+	Deleted        bool          `json:"deleted"`
+	History        []HistoryItem `json:"history"`
+	// Truncated says the answer leaves out older comments or history items,
+	// or cuts long changed values (a description edited many times), so that
+	// one issue cannot make an answer of many megabytes. Lifecycle reads the
+	// whole history.
+	Truncated bool           `json:"truncated,omitempty"`
+	node      *Node          `json:"-"`
+	changes   []ChangeRecord `json:"-"`
 }
 
 // SprintRef is a sprint in an issue's Sprint field.
@@ -208,6 +213,9 @@ func (r Reader) issueView(ctx context.Context, customerID int64, n *Node) (*Issu
 	sort.Slice(v.Comments, func(i, j int) bool {
 		return v.Comments[i].Created+v.Comments[i].ID < v.Comments[j].Created+v.Comments[j].ID
 	})
+	if n := len(v.Comments); n > maxViewComments {
+		v.Comments, v.Truncated = v.Comments[n-maxViewComments:], true
+	}
 	sort.Slice(v.Worklogs, func(i, j int) bool {
 		return v.Worklogs[i].Started+v.Worklogs[i].ID < v.Worklogs[j].Started+v.Worklogs[j].ID
 	})
@@ -221,14 +229,38 @@ func (r Reader) issueView(ctx context.Context, customerID int64, n *Node) (*Issu
 		return nil, err
 	}
 	v.changes = changes
+	if n := len(changes); n > maxViewHistory {
+		changes, v.Truncated = changes[n-maxViewHistory:], true
+	}
 	for _, c := range changes {
-		h := HistoryItem{At: c.At.Format(time.RFC3339), Field: c.Field, From: c.From, To: c.To, By: g.person(c.Actor), EventID: c.EventID}
+		h := HistoryItem{At: c.At.Format(time.RFC3339), Field: c.Field, By: g.person(c.Actor), EventID: c.EventID}
+		var cut bool
+		h.From, cut = cutValue(c.From)
+		v.Truncated = v.Truncated || cut
+		h.To, cut = cutValue(c.To)
+		v.Truncated = v.Truncated || cut
 		if strings.EqualFold(c.Field, "status") {
 			h.Category = g.statusCategory(c.ToID, c.To)
 		}
 		v.History = append(v.History, h)
 	}
 	return v, nil
+}
+
+// Bounds of an issue's answer: the latest comments and history items, and
+// changed values cut to a readable length.
+const (
+	maxViewComments   = 200
+	maxViewHistory    = 500
+	maxViewValueBytes = 2000
+)
+
+// cutValue cuts a changed value to maxViewValueBytes, marking the cut.
+func cutValue(s string) (string, bool) {
+	if len(s) <= maxViewValueBytes {
+		return s, false
+	}
+	return truncateText(s, maxViewValueBytes) + "…", true
 }
 
 // graphCtx caches lookups while one answer is built.
