@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -212,4 +214,29 @@ func TestMCPBehindReverseProxyKeepsRebindingProtection(t *testing.T) {
 			t.Errorf("Host %s: %d, want %d", host, resp.StatusCode, want)
 		}
 	}
+}
+
+// A tool that fails for the server's own reason (the store) tells the model
+// only the safe message, and the log gets the cause, as for the REST API.
+func TestMCPToolFailuresAreLogged(t *testing.T) {
+	var log lockedLog
+	a, _ := newGraphAppWith(t, func(s *httpd.Server) {
+		s.Logger = slog.New(slog.NewTextHandler(&log, nil))
+		s.MCP = (&cmcp.Server{Graph: &cogniscape.Reader{Store: failingGraph{}}, Logger: s.Logger}).Handler()
+	})
+	cs := mcpSession(t, a.url, a.token)
+	_, text, isErr := callTool(t, cs, "get_entity", map[string]any{"id": "PAY-101"})
+	if !isErr || strings.Contains(text, "sql") {
+		t.Errorf("tool answer with the store closed: %v %q", isErr, text)
+	}
+	if !strings.Contains(log.String(), "mcp tool") {
+		t.Errorf("the failure is not in the log:\n%s", log.String())
+	}
+}
+
+// failingGraph is a graph store whose reads fail as a store that is down does.
+type failingGraph struct{ cogniscape.GraphReader }
+
+func (failingGraph) FindNode(context.Context, int64, cogniscape.Kind, string) (*cogniscape.Node, error) {
+	return nil, &cogniscape.Error{Code: cogniscape.EUNAVAILABLE, Message: "storage unavailable", Err: errors.New("sql: database is closed")}
 }

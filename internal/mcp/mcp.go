@@ -73,8 +73,17 @@ func result(headline string, v any) (*sdk.CallToolResult, any, error) {
 }
 
 // toolError reports a caller mistake (unknown entity, bad argument) as a tool
-// result the model can read, rather than a protocol error.
-func toolError(err error) (*sdk.CallToolResult, any, error) {
+// result the model can read, rather than a protocol error. A failure of the
+// server's own (the store) is logged too, as the REST API logs its 5xx: the
+// model only ever sees the safe message.
+func (t tools) toolError(err error) (*sdk.CallToolResult, any, error) {
+	switch cogniscape.ErrorCode(err) {
+	case cogniscape.ENOTFOUND, cogniscape.EINVALID, cogniscape.ECONFLICT, cogniscape.EUNAUTHORIZED:
+	default:
+		if t.s.Logger != nil {
+			t.s.Logger.Error("mcp tool", "err", err)
+		}
+	}
 	msg := cogniscape.ErrorMessage(err)
 	if cogniscape.ErrorCode(err) == cogniscape.ENOTFOUND {
 		msg = "not found: no such entity for this customer"
@@ -155,12 +164,12 @@ func (t tools) activity(ctx context.Context, _ *sdk.CallToolRequest, a ActivityA
 	now := t.s.Now()
 	since, err := cogniscape.ParseSince(a.Since, 24*time.Hour, now)
 	if err != nil {
-		return toolError(err)
+		return t.toolError(err)
 	}
 	switch a.Source {
 	case "", "all", "jira":
 	default:
-		return toolError(cogniscape.Errorf(cogniscape.EINVALID, "source must be all or jira"))
+		return t.toolError(cogniscape.Errorf(cogniscape.EINVALID, "source must be all or jira"))
 	}
 	max := a.MaxItems
 	if max <= 0 {
@@ -169,7 +178,7 @@ func (t tools) activity(ctx context.Context, _ *sdk.CallToolRequest, a ActivityA
 	max = min(max, 200)
 	items, err := t.s.Graph.Activity(ctx, t.customerID, since, 2000)
 	if err != nil {
-		return toolError(err)
+		return t.toolError(err)
 	}
 	person := strings.TrimPrefix(a.Person, "person:")
 	project := strings.ToUpper(strings.TrimPrefix(a.Project, "project:"))
@@ -202,7 +211,7 @@ func (t tools) activity(ctx context.Context, _ *sdk.CallToolRequest, a ActivityA
 
 func (t tools) searchNodes(ctx context.Context, _ *sdk.CallToolRequest, a SearchNodesArgs) (*sdk.CallToolResult, any, error) {
 	if strings.TrimSpace(a.Query) == "" {
-		return toolError(cogniscape.Errorf(cogniscape.EINVALID, "query is required"))
+		return t.toolError(cogniscape.Errorf(cogniscape.EINVALID, "query is required"))
 	}
 	n := a.NumResults
 	if n <= 0 {
@@ -210,7 +219,7 @@ func (t tools) searchNodes(ctx context.Context, _ *sdk.CallToolRequest, a Search
 	}
 	res, err := t.s.Graph.Search(ctx, t.customerID, limit(a.Query, 200), cogniscape.Kind(a.Kind), min(n, 100))
 	if err != nil {
-		return toolError(err)
+		return t.toolError(err)
 	}
 	return result(fmt.Sprintf("%d results for %q.", len(res), a.Query), map[string]any{"query": a.Query, "results": res})
 }
@@ -226,7 +235,7 @@ func (t tools) searchFacts(ctx context.Context, _ *sdk.CallToolRequest, a Search
 	if a.Since != "" {
 		var err error
 		if since, err = cogniscape.ParseSince(a.Since, 0, now); err != nil {
-			return toolError(err)
+			return t.toolError(err)
 		}
 	}
 	entities := []string{}
@@ -235,7 +244,7 @@ func (t tools) searchFacts(ctx context.Context, _ *sdk.CallToolRequest, a Search
 	} else if a.Query != "" {
 		hits, err := t.s.Graph.Search(ctx, t.customerID, limit(a.Query, 200), "", 5)
 		if err != nil {
-			return toolError(err)
+			return t.toolError(err)
 		}
 		for _, h := range hits {
 			if h.Kind != cogniscape.KindComment {
@@ -243,7 +252,7 @@ func (t tools) searchFacts(ctx context.Context, _ *sdk.CallToolRequest, a Search
 			}
 		}
 	} else {
-		return toolError(cogniscape.Errorf(cogniscape.EINVALID, "give a query or an entity"))
+		return t.toolError(cogniscape.Errorf(cogniscape.EINVALID, "give a query or an entity"))
 	}
 	words := strings.Fields(strings.ToLower(a.Query))
 	type factOut struct {
@@ -255,7 +264,7 @@ func (t tools) searchFacts(ctx context.Context, _ *sdk.CallToolRequest, a Search
 		fs, err := t.s.Graph.Facts(ctx, t.customerID, e, now)
 		if err != nil {
 			if a.Entity != "" {
-				return toolError(err)
+				return t.toolError(err)
 			}
 			continue
 		}
@@ -315,7 +324,7 @@ func (t tools) entity(ctx context.Context, _ *sdk.CallToolRequest, a EntityArgs)
 		}
 	}
 	if err != nil {
-		return toolError(err)
+		return t.toolError(err)
 	}
 	return result("Entity "+id+".", v)
 }
@@ -323,7 +332,7 @@ func (t tools) entity(ctx context.Context, _ *sdk.CallToolRequest, a EntityArgs)
 func (t tools) lifecycle(ctx context.Context, _ *sdk.CallToolRequest, a IssueArgs) (*sdk.CallToolResult, any, error) {
 	lc, err := t.s.Graph.Lifecycle(ctx, t.customerID, strings.TrimPrefix(a.Issue, "issue:"), t.s.Now())
 	if err != nil {
-		return toolError(err)
+		return t.toolError(err)
 	}
 	head := fmt.Sprintf("%s is %s (%s).", lc.Issue, lc.Status, lc.StatusCategory)
 	if lc.LeadTimeSeconds != nil {
@@ -340,16 +349,16 @@ func (t tools) lifecycle(ctx context.Context, _ *sdk.CallToolRequest, a IssueArg
 
 func (t tools) flow(ctx context.Context, _ *sdk.CallToolRequest, a FlowArgs) (*sdk.CallToolResult, any, error) {
 	if a.Project == "" {
-		return toolError(cogniscape.Errorf(cogniscape.EINVALID, "project is required"))
+		return t.toolError(cogniscape.Errorf(cogniscape.EINVALID, "project is required"))
 	}
 	now := t.s.Now()
 	since, err := cogniscape.ParseSince(a.Since, 30*24*time.Hour, now)
 	if err != nil {
-		return toolError(err)
+		return t.toolError(err)
 	}
 	f, err := t.s.Graph.Flow(ctx, t.customerID, strings.TrimPrefix(a.Project, "project:"), since, now)
 	if err != nil {
-		return toolError(err)
+		return t.toolError(err)
 	}
 	return result(fmt.Sprintf("%s since %s: %d delivered, %d in progress. Definitions are in the answer.",
 		f.Project.Key, f.Since, len(f.Delivered), len(f.WIP)), f)
@@ -358,7 +367,7 @@ func (t tools) flow(ctx context.Context, _ *sdk.CallToolRequest, a FlowArgs) (*s
 func (t tools) sprintReport(ctx context.Context, _ *sdk.CallToolRequest, a SprintArgs) (*sdk.CallToolResult, any, error) {
 	rep, err := t.s.Graph.SprintReport(ctx, t.customerID, strings.TrimPrefix(a.Sprint, "sprint:"), t.s.Now())
 	if err != nil {
-		return toolError(err)
+		return t.toolError(err)
 	}
 	return result(fmt.Sprintf("%s (%s): %d committed, %d added, %d removed, %d completed, %d carried over.",
 		rep.Sprint.Name, rep.Sprint.State, len(rep.Committed), len(rep.Added), len(rep.Removed), len(rep.Completed), len(rep.CarriedOver)), rep)
