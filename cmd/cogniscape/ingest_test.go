@@ -486,6 +486,16 @@ func TestFirstStartPrintsOnceOnly(t *testing.T) {
 	if !strings.Contains(p.out(), "/api/v1/events/jira/") {
 		t.Fatalf("no webhook URL printed: %q", p.out())
 	}
+	// The served process exports what the projector left out.
+	resp, err := http.Get(p.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), "cogniscape_projection_skipped_events_total 0") {
+		t.Errorf("no skipped-events counter in /metrics")
+	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	<-p.exited
 	p2 := startServe(t, dir)

@@ -79,7 +79,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		Addr: c.addr, PublicURL: c.publicURL, MaxBody: *maxBody, TLSCert: *tlsCert, TLSKey: *tlsKey,
 		Customers: db, Events: db, Jira: jira.Source{}, Graph: graph, Appended: proj.Notify,
 		MCP:   (&mcp.Server{Graph: graph, Logger: logger}).Handler(),
-		Ready: db.Ping, Lag: db.ProjectionLag, LogSize: db.LogSize, Logger: logger,
+		Ready: db.Ping, Lag: db.ProjectionLag, LogSize: db.LogSize, Skipped: proj.Skipped, Logger: logger,
 	}
 	wirePortal(srv, db, graph, c.publicURL, logger).TrustedProxies = proxies
 	if len(proxies) > 0 && *tlsCert == "" && !strings.HasPrefix(strings.ToLower(c.publicURL), "https://") {

@@ -22,7 +22,7 @@ type metrics struct {
 // dashboards show zeros rather than gaps.
 var outcomes = []string{"accepted", "duplicate", "ignored", "quarantined", "rejected", "too_large", "bad_request", "unavailable"}
 
-func newMetrics(logSize, lag func(context.Context) (int64, error)) *metrics {
+func newMetrics(logSize, lag func(context.Context) (int64, error), skipped func() int64) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -55,6 +55,11 @@ func newMetrics(logSize, lag func(context.Context) (int64, error)) *metrics {
 	}
 	gauge("cogniscape_event_log_events", "Events in the log (all customers).", logSize)
 	gauge("cogniscape_projection_lag_events", "Events stored but not yet projected into the graph.", lag)
+	if skipped != nil {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cogniscape_projection_skipped_events_total",
+			Help: "Events left out of the graph because the store refused them (each is logged as an error)."},
+			func() float64 { return float64(skipped()) }))
+	}
 	return m
 }
 

@@ -62,6 +62,9 @@ type Server struct {
 	Lag   func(ctx context.Context) (int64, error)
 	// LogSize reports the number of events in the log, for /metrics.
 	LogSize func(ctx context.Context) (int64, error)
+	// Skipped, if set, counts events the projector left out because the
+	// store refused them, for /metrics.
+	Skipped func() int64
 	// Extra lets other parts (graph API, MCP, portal) add routes.
 	Extra func(mux *http.ServeMux, auth func(http.Handler) http.Handler)
 
@@ -148,7 +151,7 @@ func (s *Server) Handler() http.Handler {
 	if s.Now == nil {
 		s.Now = time.Now
 	}
-	s.metrics = newMetrics(s.LogSize, s.Lag)
+	s.metrics = newMetrics(s.LogSize, s.Lag, s.Skipped)
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v1/events/jira/{customerKey}", s.handleJiraWebhook)
 	mux.Handle("GET /api/v1/deliveries", s.requireToken(http.HandlerFunc(s.handleDeliveries)))
