@@ -36,6 +36,16 @@ type ActivityRecord struct {
 	EventID int64
 }
 
+// CutChangeValues cuts the display values of changelog items to a readable
+// length in place, as answers show them: an activity record of a long
+// description's edit would otherwise carry both whole texts.
+func CutChangeValues(changes []Change) {
+	for i := range changes {
+		changes[i].From, _ = cutValue(changes[i].From)
+		changes[i].To, _ = cutValue(changes[i].To)
+	}
+}
+
 // IssueFilter selects issues for a list, naming entities as callers do.
 type IssueFilter struct {
 	Project        string // project key or Jira id

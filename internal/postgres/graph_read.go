@@ -262,6 +262,8 @@ func (db *DB) Activity(ctx context.Context, customerID int64, since time.Time, l
 	}
 	defer rows.Close()
 	var out []cogniscape.ActivityRecord
+	// An entity active many times in the period is decoded and held once.
+	entities := map[int64]*cogniscape.Node{}
 	for rows.Next() {
 		var rec cogniscape.ActivityRecord
 		var at, id int64
@@ -272,11 +274,15 @@ func (db *DB) Activity(ctx context.Context, customerID int64, since time.Time, l
 		}
 		var d activityData
 		json.Unmarshal(data, &d)
+		cogniscape.CutChangeValues(d.Changes)
 		rec.Changes = d.Changes
 		rec.At = fromMS(at)
-		n, err := cogniscape.DecodeNode(id, key, ndata, false)
-		if err != nil {
-			return nil, unavailable("read activity", err)
+		n := entities[id]
+		if n == nil {
+			if n, err = cogniscape.DecodeNode(id, key, ndata, false); err != nil {
+				return nil, unavailable("read activity", err)
+			}
+			entities[id] = n
 		}
 		rec.Entity = n
 		out = append(out, rec)

@@ -707,3 +707,32 @@ func testPendingBytes(t *testing.T, s cogniscape.Store) {
 		t.Errorf("read %d events of %d bytes each, want the 2 that reach the bound", len(got), len(body))
 	}
 }
+
+// testActivityMemory: a read of the activity holds each entity once however
+// often it was active, and cuts long changed values, so that a period of a
+// few thousand edits of long descriptions stays small in memory.
+func testActivityMemory(t *testing.T, s cogniscape.Store) {
+	a, _ := customer(t, s, "A")
+	long := strings.Repeat("lorem ipsum ", 2500)
+	issue := ref(cogniscape.KindIssue, "10001")
+	var muts []*cogniscape.Mutation
+	for i := range 3 {
+		muts = append(muts, &cogniscape.Mutation{Source: "jira", Site: site, Event: "jira:issue_updated", Version: cogniscape.Version{At: t0 + int64(i)*1000},
+			Nodes:   []cogniscape.NodeUpdate{{Ref: issue, Attrs: attrs("key", "PAY-1", "description", long+fmt.Sprint(i))}},
+			Changes: []cogniscape.Change{{Node: issue, Field: "description", From: long, To: long + fmt.Sprint(i)}}})
+	}
+	appendMutations(t, s, a.ID, muts, "act")
+	project(t, s, 10)
+	recs := must(s.Activity(ctx, a.ID, time.UnixMilli(t0), 100))(t)
+	if len(recs) != 3 {
+		t.Fatalf("%d activity records, want 3", len(recs))
+	}
+	if recs[0].Entity != recs[1].Entity || recs[1].Entity != recs[2].Entity {
+		t.Errorf("one entity decoded once per record")
+	}
+	for _, r := range recs {
+		if len(r.Changes) != 1 || len(r.Changes[0].To) > 2010 || len(r.Changes[0].From) > 2010 {
+			t.Errorf("activity change of %d bytes", len(r.Changes[0].To))
+		}
+	}
+}

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) cogniscape.Store) {
 	t.Run("LinkSites", func(t *testing.T) { testLinkSites(t, fresh) })
 	t.Run("HugeText", func(t *testing.T) { testHugeText(t, fresh(t)) })
 	t.Run("PendingBytes", func(t *testing.T) { testPendingBytes(t, fresh(t)) })
+	t.Run("ActivityMemory", func(t *testing.T) { testActivityMemory(t, fresh(t)) })
 	t.Run("SiteFilters", func(t *testing.T) { testSiteFilters(t, fresh(t)) })
 	t.Run("OrderIndependence", func(t *testing.T) { testOrderIndependence(t, fresh(t)) })
 	t.Run("ResetAndReplay", func(t *testing.T) { testResetAndReplay(t, fresh(t)) })
