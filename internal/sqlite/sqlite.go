@@ -418,21 +418,32 @@ func (db *DB) runCheckpointer() {
 		case <-db.stop:
 			return
 		case <-t.C:
-			if db.wal.err() != nil {
-				return
-			}
-			var busy, frames, backfilled int64
-			err := db.ckpt.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &backfilled)
-			switch {
-			case err == nil:
-				db.walFrames.Store(frames)
-				db.walBacklog.Store(frames - backfilled)
-			case isIOError(err):
-				db.wal.fail(fmt.Errorf("checkpoint: %w", err))
+			if !db.checkpoint() {
 				return
 			}
 		}
 	}
+}
+
+// checkpoint runs one passive checkpoint and reports whether the store may
+// go on checkpointing. Its connection syncs the WAL before copying frames,
+// as far as they existed then, so it never copies frames that are not on
+// disk: should that sync fail, the store fails.
+func (db *DB) checkpoint() bool {
+	if db.wal.err() != nil {
+		return false
+	}
+	var busy, frames, backfilled int64
+	err := db.ckpt.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &backfilled)
+	switch {
+	case err == nil:
+		db.walFrames.Store(frames)
+		db.walBacklog.Store(frames - backfilled)
+	case isIOError(err):
+		db.wal.fail(fmt.Errorf("checkpoint: %w", err))
+		return false
+	}
+	return true
 }
 
 // drainOnStop finishes what was queued before Close.
