@@ -107,6 +107,11 @@ func open(dir string, masterKey []byte, configure func(*DB)) (*DB, error) {
 		return nil, fmt.Errorf("create database: %w", err)
 	}
 	f.Close()
+	// SQLite keeps its WAL beside the file a symbolic link points to; the
+	// syncer must fsync that WAL, not a file of the same name here.
+	if path, err = filepath.EvalSymlinks(path); err != nil {
+		return nil, fmt.Errorf("resolve database path: %w", err)
+	}
 	// _txlock=immediate takes the write lock at BEGIN, avoiding lock-upgrade
 	// deadlocks with other processes (the tenant CLI) writing the same file.
 	dsn := "file:" + path + fmt.Sprintf("?_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()) + "&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"

@@ -257,3 +257,38 @@ func TestAppendsRacingCloseAllReturn(t *testing.T) {
 		}
 	}
 }
+
+// A database file that is a symbolic link has its WAL beside the file it
+// points to: that is the WAL the syncer must fsync.
+func TestSyncerFollowsASymlinkedDatabase(t *testing.T) {
+	real, dir := t.TempDir(), t.TempDir()
+	if err := os.Symlink(filepath.Join(real, "elsewhere.db"), filepath.Join(dir, FileName)); err != nil {
+		t.Fatal(err)
+	}
+	// A stale file where the WAL would be without the link.
+	if err := os.WriteFile(filepath.Join(dir, FileName+"-wal"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var synced []string
+	db, err := open(dir, make([]byte, 32), func(db *DB) {
+		db.wal.flush = func(f *os.File) error {
+			synced = append(synced, f.Name())
+			return fdatasync(f)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c, _, err := db.CreateCustomer(context.Background(), "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Append(context.Background(), testEvent(c.ID, "1"), 10); err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(real, "elsewhere.db-wal")
+	if len(synced) == 0 || synced[len(synced)-1] != want {
+		t.Errorf("synced %v, want %s", synced, want)
+	}
+}
