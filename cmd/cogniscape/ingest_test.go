@@ -580,3 +580,42 @@ func TestFirstStartShowsCredentialsEvenIfTheAdminFails(t *testing.T) {
 		t.Errorf("the error does not say how to add an admin:\n%s", stderr.String())
 	}
 }
+
+// `cogniscape backup` copies a database in use consistently, with its
+// master key: a server started on the backup has every delivery
+// acknowledged before the backup began, and the secrets open.
+func TestBackupWhileServing(t *testing.T) {
+	dir := t.TempDir()
+	var tenant struct {
+		CustomerKey string `json:"customer_key"`
+		JiraSecret  string `json:"jira_secret"`
+		APIToken    string `json:"api_token"`
+	}
+	mustJSON(t, cli(t, dir, "tenant", "create", "--name", "A", "--json"), &tenant)
+	p := startServe(t, dir)
+	bodies := [][]byte{fixture(t, "cloud/issue_created.json"), fixture(t, "cloud/sprint_started.json"), fixture(t, "cloud/comment_created.json")}
+	for i, b := range bodies {
+		if status, _ := deliver(t, p.url, tenant.CustomerKey, b, signed(b, tenant.JiraSecret, fmt.Sprint("b-", i))); status != 200 {
+			t.Fatalf("delivery %d: %d", i, status)
+		}
+	}
+	backup := filepath.Join(t.TempDir(), "backup")
+	if out := string(cli(t, dir, "backup", "--out", backup)); !strings.Contains(out, "with the master key") {
+		t.Errorf("backup said: %s", out)
+	}
+	if out, err := exec.Command(binary, "backup", "--out", backup, "--data", dir).CombinedOutput(); err == nil {
+		t.Errorf("a second backup into the same directory: %s", out)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	<-p.exited
+
+	restored := startServe(t, backup)
+	var ds deliveriesAnswer
+	if status := getJSON(t, restored.url, tenant.APIToken, "/api/v1/deliveries", &ds); status != 200 || len(ds.Deliveries) != len(bodies) {
+		t.Fatalf("restored: %d, %d deliveries, want %d", status, len(ds.Deliveries), len(bodies))
+	}
+	b := fixture(t, "cloud/version_released.json")
+	if status, _ := deliver(t, restored.url, tenant.CustomerKey, b, signed(b, tenant.JiraSecret, "after")); status != 200 {
+		t.Errorf("the restored server does not open the secret: %d", status)
+	}
+}

@@ -9,6 +9,7 @@
 //	cogniscape deliveries --customer-key K
 //	cogniscape replay [--customer-key K]
 //	cogniscape user add --customer-key K --email E [--role admin|member]
+//	cogniscape backup --out DIR
 //
 // Every subcommand takes --data DIR (env COGNISCAPE_DATA, default ./data).
 package main
@@ -40,6 +41,7 @@ Commands:
   user add --customer-key K --email E [--role admin|member] [--password-stdin]
                              add a portal user (the password is prompted, or read from stdin)
   migrate                    apply the database migrations and exit (every command applies them when it opens the store)
+  backup --out DIR           a consistent copy of the SQLite database and its master key, taken while the server runs
   simulate [flags]           generate realistic Jira activity: to a file, or sent to a server (--url), verified (--verify)
   bench [--events N]         measure the whole pipeline on this machine (docs/benchmarks.md)
 
@@ -104,6 +106,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runReplay(ctx, args[1:], stdout, stderr, getenv)
 	case "migrate":
 		return runMigrate(ctx, args[1:], stdout, stderr, getenv)
+	case "backup":
+		return runBackup(ctx, args[1:], stdout, stderr, getenv)
 	case "simulate":
 		return runSimulate(ctx, args[1:], stdout, stderr)
 	case "bench":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 
 	"github.com/cogniscape/cogniscape"
 	"github.com/cogniscape/cogniscape/internal/secret"
@@ -208,6 +209,17 @@ func (db *DB) RotateAPIToken(ctx context.Context, customerKey string) (string, e
 		return "", unavailable("rotate token", err)
 	}
 	return tok, nil
+}
+
+// Backup writes a consistent copy of the database to path, a new file,
+// while the store is in use: SQLite's VACUUM INTO reads one snapshot. The
+// file copy of a live database would not be consistent: the WAL moves on
+// (and starts over) while the files are copied.
+func (db *DB) Backup(ctx context.Context, path string) error {
+	if _, err := db.ckpt.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	return nil
 }
 
 // CheckMasterKey verifies that this store's master key opens the customer
