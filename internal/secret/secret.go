@@ -101,22 +101,35 @@ func LoadKey(env, dir string) ([]byte, error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) { // another process won the race: use its key
-		return LoadKey("", dir)
-	}
+	// Written whole under a temporary name and then linked into place, so
+	// that nobody ever reads a half-written key: not a process starting at
+	// the same moment, nor the next start after a crash.
+	f, err := os.CreateTemp(dir, KeyFile+".tmp*")
 	if err != nil {
+		return nil, fmt.Errorf("create master key: %w", err)
+	}
+	defer os.Remove(f.Name())
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
 		return nil, fmt.Errorf("create master key: %w", err)
 	}
 	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("write master key: %w", err)
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
+	if err := errors.Join(f.Sync(), f.Close()); err != nil {
 		return nil, fmt.Errorf("write master key: %w", err)
 	}
-	return key, f.Close()
+	if err := os.Link(f.Name(), path); errors.Is(err, fs.ErrExist) {
+		return LoadKey("", dir) // another process won the race: use its key
+	} else if err != nil {
+		return nil, fmt.Errorf("create master key: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil { // make the new name durable too
+		d.Sync()
+		d.Close()
+	}
+	return key, nil
 }
 
 // Random returns n random bytes encoded as unpadded URL-safe base64.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -86,5 +87,28 @@ func TestGeneratedCredentials(t *testing.T) {
 	}
 	if bytes.Equal(HashToken("a"), HashToken("b")) {
 		t.Fatal("hashes collide")
+	}
+}
+
+// Processes starting together on a new data directory agree on one key,
+// and none reads a key file half written.
+func TestLoadKeyConcurrentStarts(t *testing.T) {
+	for range 20 {
+		dir := t.TempDir()
+		keys := make([][]byte, 8)
+		errs := make([]error, 8)
+		var wg sync.WaitGroup
+		for i := range keys {
+			wg.Go(func() { keys[i], errs[i] = LoadKey("", dir) })
+		}
+		wg.Wait()
+		for i := range keys {
+			if errs[i] != nil || !bytes.Equal(keys[i], keys[0]) {
+				t.Fatalf("start %d: %x, %v (first: %x)", i, keys[i], errs[i], keys[0])
+			}
+		}
+		if leftovers, _ := filepath.Glob(filepath.Join(dir, KeyFile+".tmp*")); len(leftovers) != 0 {
+			t.Fatalf("temporary key files left: %v", leftovers)
+		}
 	}
 }
