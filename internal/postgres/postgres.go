@@ -159,6 +159,13 @@ func migrate(ctx context.Context, cfg *pgx.ConnConfig) ([]string, error) {
 	if schema == "" {
 		return nil, errors.New("migrate: no schema of the search_path exists in the database")
 	}
+	// Replicas may run as a role that can read and write the tables but not
+	// create any: when nothing is pending, create, lock and change nothing.
+	if upToDate, err := migrated(ctx, conn); err != nil {
+		return nil, unavailable("migrate", err)
+	} else if upToDate {
+		return nil, nil
+	}
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, lockKey(lockNamespace("migrate", schema), 0)); err != nil {
 		return nil, unavailable("migrate: lock", err)
 	}
@@ -176,6 +183,18 @@ func migrate(ctx context.Context, cfg *pgx.ConnConfig) ([]string, error) {
 		}
 	}
 	return applied, nil
+}
+
+// migrated reports whether every migration of this binary is applied.
+func migrated(ctx context.Context, conn *pgx.Conn) (bool, error) {
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil || !exists {
+		return false, err
+	}
+	var pending int
+	err := conn.QueryRow(ctx, `SELECT count(*) FROM unnest($1::text[]) AS m(name) WHERE m.name NOT IN (SELECT name FROM schema_migrations)`,
+		MigrationNames()).Scan(&pending)
+	return pending == 0, err
 }
 
 func applyMigration(ctx context.Context, conn *pgx.Conn, name string) (bool, error) {

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,7 +19,9 @@ import (
 	"github.com/cogniscape/cogniscape"
 	"github.com/cogniscape/cogniscape/internal/jira"
 	"github.com/cogniscape/cogniscape/internal/projector"
+	"github.com/cogniscape/cogniscape/internal/secret"
 	"github.com/cogniscape/cogniscape/internal/sqlite"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -460,5 +464,54 @@ func TestRefusedBatchIsInvalidNotConflict(t *testing.T) {
 	err = db.ApplyBatch(bg, c.ID, 0, ev.ID, []*cogniscape.Mutation{m})
 	if code := cogniscape.ErrorCode(err); code != cogniscape.EINVALID {
 		t.Fatalf("refused batch: %v (code %s), want EINVALID", err, code)
+	}
+}
+
+// Replicas may run as a role that reads and writes the tables but may not
+// create any (docs/postgres.md): once the schema is migrated, such a role
+// opens the store.
+func TestReplicaRoleWithoutCreate(t *testing.T) {
+	dsn := freshDSN(t)
+	if _, err := Migrate(bg, dsn); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme == "" {
+		t.Skip("needs a URL DSN")
+	}
+	schema := u.Query().Get("search_path")
+	role := "cogniscape_rw_" + strings.ToLower(strings.NewReplacer("-", "_").Replace(secret.Random(6)))
+	admin, err := pgx.Connect(bg, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(bg)
+	for _, q := range []string{
+		`CREATE ROLE ` + role + ` LOGIN`,
+		`GRANT USAGE ON SCHEMA ` + schema + ` TO ` + role,
+		`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ` + schema + ` TO ` + role,
+		`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA ` + schema + ` TO ` + role,
+	} {
+		if _, err := admin.Exec(bg, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	t.Cleanup(func() {
+		admin, err := pgx.Connect(bg, dsn)
+		if err != nil {
+			return
+		}
+		defer admin.Close(bg)
+		admin.Exec(bg, `DROP OWNED BY `+role)
+		admin.Exec(bg, `DROP ROLE `+role)
+	})
+	u.User = url.User(role)
+	db, err := Open(bg, u.String(), testKey)
+	if err != nil {
+		t.Fatalf("open as a role that cannot create tables: %v", err)
+	}
+	defer db.Close()
+	if _, _, err := db.CreateCustomer(bg, "Acme"); err != nil {
+		t.Errorf("create a customer as that role: %v", err)
 	}
 }
