@@ -11,8 +11,10 @@ import (
 	"github.com/cogniscape/cogniscape/internal/projector"
 )
 
-// runReplay rebuilds the graph from the stored events: normalised mutations
-// where the raw bodies are gone, raw bodies otherwise.
+// runReplay rebuilds the graph from the stored events: from the normalised
+// mutation stored when each event was first projected, or from its raw body
+// if it never was. (A fix to the normaliser therefore applies to new events
+// only.)
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	var c common
 	fs := newFlagSet("replay", stderr, getenv, &c)
