@@ -185,15 +185,23 @@ func migrate(ctx context.Context, cfg *pgx.ConnConfig) ([]string, error) {
 	return applied, nil
 }
 
-// migrated reports whether every migration of this binary is applied.
+// migrated reports whether every migration of this binary is applied, and
+// refuses a database a newer release has migrated: this one would read and
+// write tables whose meaning it does not know.
 func migrated(ctx context.Context, conn *pgx.Conn) (bool, error) {
 	var exists bool
 	if err := conn.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil || !exists {
 		return false, err
 	}
 	var pending int
-	err := conn.QueryRow(ctx, `SELECT count(*) FROM unnest($1::text[]) AS m(name) WHERE m.name NOT IN (SELECT name FROM schema_migrations)`,
-		MigrationNames()).Scan(&pending)
+	var unknown string
+	err := conn.QueryRow(ctx, `SELECT
+			(SELECT count(*) FROM unnest($1::text[]) AS m(name) WHERE m.name NOT IN (SELECT name FROM schema_migrations)),
+			coalesce((SELECT min(name) FROM schema_migrations WHERE name <> ALL($1::text[])), '')`,
+		MigrationNames()).Scan(&pending, &unknown)
+	if err == nil && unknown != "" {
+		return false, &cogniscape.Error{Code: cogniscape.EINVALID, Message: "the database was migrated by a newer release of cogniscape (it has " + unknown + "): run that release or a later one"}
+	}
 	return pending == 0, err
 }
 

@@ -515,3 +515,23 @@ func TestReplicaRoleWithoutCreate(t *testing.T) {
 		t.Errorf("create a customer as that role: %v", err)
 	}
 }
+
+// A database a newer release migrated is refused, not written to by a
+// release that does not know what its tables mean.
+func TestRefusesADatabaseFromANewerRelease(t *testing.T) {
+	dsn := freshDSN(t)
+	if _, err := Migrate(bg, dsn); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(bg, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(bg)
+	if _, err := conn.Exec(bg, `INSERT INTO schema_migrations (name, applied_at) VALUES ('9999_future.sql', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(bg, dsn, testKey); err == nil || !strings.Contains(err.Error(), "newer release") {
+		t.Fatalf("open after a newer release's migration: %v", err)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -212,12 +213,35 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	sort.Strings(names)
+	if err := db.checkNotNewer(ctx, names); err != nil {
+		return err
+	}
 	for _, name := range names {
 		if err := db.applyMigration(ctx, name); err != nil {
 			return fmt.Errorf("migrate %s: %w", name, err)
 		}
 	}
 	return nil
+}
+
+// checkNotNewer refuses a database a newer release has migrated: this one
+// would read and write tables whose meaning it does not know.
+func (db *DB) checkNotNewer(ctx context.Context, known []string) error {
+	rows, err := db.write.QueryContext(ctx, `SELECT name FROM schema_migrations ORDER BY name`)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if !slices.Contains(known, name) {
+			return fmt.Errorf("the database was migrated by a newer release of cogniscape (it has %s): run that release or a later one", strings.TrimPrefix(name, "migration/"))
+		}
+	}
+	return rows.Err()
 }
 
 // MigrationNames lists the embedded migrations in the order they apply.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -61,5 +62,22 @@ func TestWALStaysBoundedUnderSustainedAppends(t *testing.T) {
 	// Without restarts the WAL would hold every page written: over 60 MB.
 	if limit := int64(8 * restartFrames * 4096); peak.Load() > limit {
 		t.Fatalf("WAL grew to %d MB under sustained appends; want it to start over near %d MB", peak.Load()>>20, restartFrames*4096>>20)
+	}
+}
+
+// A database a newer release migrated is refused, not written to by a
+// release that does not know what its tables mean.
+func TestRefusesADatabaseFromANewerRelease(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.write.Exec(`INSERT INTO schema_migrations (name, applied_at) VALUES ('migration/9999_future.sql', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := Open(dir, make([]byte, 32)); err == nil || !strings.Contains(err.Error(), "newer release") {
+		t.Fatalf("open after a newer release's migration: %v", err)
 	}
 }
