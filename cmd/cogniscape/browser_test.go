@@ -81,6 +81,28 @@ func (b *browserSession) do(name string, actions ...chromedp.Action[chromedp.Voi
 	}
 }
 
+// toggleSecret clicks Reveal (or Hide) until the secret shows masked or
+// not as wanted. On a loaded machine a click can land before the page has
+// settled and come to nothing; it is then tried again, at most three times,
+// and never once the wanted state is reached.
+func (b *browserSession) toggleSecret(name, masked string) {
+	b.t.Helper()
+	want := chromedp.CSS(`#secret[data-masked="` + masked + `"]`)
+	for attempt := 1; ; attempt++ {
+		b.do(name, chromedp.Click(chromedp.ID("reveal")))
+		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+		err := chromedp.Do(ctx, chromedp.WaitVisible(want))
+		cancel()
+		if err == nil {
+			return
+		}
+		if attempt == 3 {
+			b.t.Fatalf("%s: %v", name, err)
+		}
+		b.t.Logf("%s: no change 10 s after the click; clicking again", name)
+	}
+}
+
 func browse[T any](b *browserSession, name string, action chromedp.Action[T]) T {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
@@ -207,7 +229,7 @@ func TestPortalInBrowser(t *testing.T) {
 	if masked := b.text("#secret"); strings.Contains(masked, a.secret) || b.attr("#secret", "data-masked") != "true" {
 		t.Fatalf("secret not masked before reveal: %q", masked)
 	}
-	b.do("reveal the secret", chromedp.Click(chromedp.ID("reveal")), chromedp.WaitVisible(chromedp.CSS(`#secret[data-masked="false"]`)))
+	b.toggleSecret("reveal the secret", "false")
 	secret := b.text("#secret")
 	if secret != a.secret {
 		t.Fatalf("revealed secret %q, want the customer's", secret)
@@ -215,7 +237,7 @@ func TestPortalInBrowser(t *testing.T) {
 	if log, _ := a.db.AuditLog(ctx, cust.ID, 10); len(log) == 0 || log[0].Action != "secret.reveal" || log[0].Email != "ada@acme.example" {
 		t.Errorf("the reveal was not audited: %+v", log)
 	}
-	b.do("hide the secret", chromedp.Click(chromedp.ID("reveal")), chromedp.WaitVisible(chromedp.CSS(`#secret[data-masked="true"]`)))
+	b.toggleSecret("hide the secret", "true")
 	b.screenshot("setup-cloud")
 
 	// A wrong secret: rejected, and the Verify panel says so.
@@ -244,7 +266,7 @@ func TestPortalInBrowser(t *testing.T) {
 	if line := b.text("#header-line"); !strings.HasPrefix(line, "X-Cogniscape-Token: ") || strings.Contains(line, secret) {
 		t.Errorf("header line before reveal: %q", line)
 	}
-	b.do("reveal on the DC tab", chromedp.Click(chromedp.ID("reveal")), chromedp.WaitVisible(chromedp.CSS(`#secret[data-masked="false"]`)))
+	b.toggleSecret("reveal on the DC tab", "false")
 	if line := b.text("#header-line"); line != "X-Cogniscape-Token: "+secret {
 		t.Errorf("header line after reveal: %q", line)
 	}
@@ -257,7 +279,7 @@ func TestPortalInBrowser(t *testing.T) {
 	}
 	b.screenshot("rotate-confirm")
 	b.do("confirm", chromedp.Click(chromedp.ID("rotate-confirm")), chromedp.WaitVisible(chromedp.ID("rotated")))
-	b.do("reveal the new secret", chromedp.Click(chromedp.ID("reveal")), chromedp.WaitVisible(chromedp.CSS(`#secret[data-masked="false"]`)))
+	b.toggleSecret("reveal the new secret", "false")
 	newSecret := b.text("#secret")
 	if newSecret == secret || len(newSecret) < 40 {
 		t.Fatalf("secret after regeneration: %q", newSecret)
