@@ -507,3 +507,25 @@ func TestIssueViewIsBounded(t *testing.T) {
 		t.Errorf("latest comment kept: %s", last.ID)
 	}
 }
+
+// A person's work lists keep the latest items of the period; the time
+// logged still counts them all.
+func TestPersonWorkIsBounded(t *testing.T) {
+	w := &world{}
+	for i := range 600 {
+		when := at("2026-03-02 09:00").Add(time.Duration(i) * time.Minute).Format("2006-01-02 15:04")
+		w.issue(when, "FLOW-1", "2026-03-02 09:00", "3", nil, "marco", status("1", "3"))
+		w.worklog(fmt.Sprint(10000+i), "FLOW-1", when, 60)
+	}
+	r, cust := openWorldOf(t, w)
+	work, err := r.PersonWork(context.Background(), cust, "marco", at("2026-03-01 00:00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !work.Truncated || len(work.Moved) != 500 || len(work.Logged) != 500 || work.LoggedSeconds != 600*60 {
+		t.Errorf("work: truncated %v, %d moves, %d worklogs, %d s", work.Truncated, len(work.Moved), len(work.Logged), work.LoggedSeconds)
+	}
+	if latest := work.Logged[0].ID; latest != "10599" {
+		t.Errorf("newest worklog kept first: %s", latest)
+	}
+}

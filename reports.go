@@ -275,9 +275,15 @@ type PersonWork struct {
 	Moved         []Move         `json:"moved"`
 	Commented     []Touch        `json:"commented"`
 	Logged        []Touch        `json:"logged"`
-	LoggedSeconds int64          `json:"logged_seconds"`
+	LoggedSeconds int64          `json:"logged_seconds"` // over the whole period, also when Logged is cut
 	Sources       []Source       `json:"sources"`
+	// Truncated says moved, commented or logged hold only the latest
+	// maxWorkItems of the period.
+	Truncated bool `json:"truncated,omitempty"`
 }
+
+// maxWorkItems bounds each list of a person's work.
+const maxWorkItems = 500
 
 // Move is a status change someone made.
 type Move struct {
@@ -354,6 +360,9 @@ func (r Reader) PersonWork(ctx context.Context, customerID int64, id string, sin
 			out.Sources = append(out.Sources, Source{EventID: c.EventID, At: c.At.Format(time.RFC3339), Event: "jira:issue_updated"})
 		}
 	}
+	if n := len(out.Moved); n > maxWorkItems { // oldest first: keep the latest
+		out.Moved, out.Sources, out.Truncated = out.Moved[n-maxWorkItems:], out.Sources[n-maxWorkItems:], true
+	}
 	authored, err := r.Store.EdgesTo(ctx, customerID, pn.StoreID, RelAuthor)
 	if err != nil {
 		return nil, err
@@ -404,6 +413,12 @@ func (r Reader) PersonWork(ctx context.Context, customerID int64, id string, sin
 	}
 	sort.Slice(out.Commented, func(i, j int) bool { return out.Commented[i].At > out.Commented[j].At })
 	sort.Slice(out.Logged, func(i, j int) bool { return out.Logged[i].At > out.Logged[j].At })
+	if len(out.Commented) > maxWorkItems { // newest first
+		out.Commented, out.Truncated = out.Commented[:maxWorkItems], true
+	}
+	if len(out.Logged) > maxWorkItems {
+		out.Logged, out.Truncated = out.Logged[:maxWorkItems], true
+	}
 	more, err := r.Store.Sources(ctx, customerID, sourceIDs, maxSources)
 	if err != nil {
 		return nil, err
