@@ -507,7 +507,14 @@ type Flow struct {
 	Definitions      map[string]string `json:"definitions"`
 	Sources          []Source          `json:"sources"`
 	SourcesTruncated bool              `json:"sources_truncated"`
+	// Truncated says delivered or wip hold only maxFlowItems of their
+	// issues (the latest delivered, the oldest in progress); the
+	// percentiles and counts cover them all.
+	Truncated bool `json:"truncated,omitempty"`
 }
+
+// maxFlowItems bounds the issue lists of a flow answer.
+const maxFlowItems = 1000
 
 // MaxFlowPeriod is how far back a flow report may reach.
 const MaxFlowPeriod = 3 * 366 * 24 * time.Hour
@@ -596,6 +603,9 @@ func (r Reader) Flow(ctx context.Context, customerID int64, projectKey string, s
 	}
 	out.CycleTime, out.LeadTime = percentiles(cycles), percentiles(leads)
 	sort.Slice(out.Delivered, func(i, j int) bool { return out.Delivered[i].Done < out.Delivered[j].Done })
+	if n := len(out.Delivered); n > maxFlowItems {
+		out.Delivered, out.Truncated = out.Delivered[n-maxFlowItems:], true
+	}
 	// Every week of the period, including those with nothing delivered.
 	for w := weekStart(since); !w.After(now); w = w.AddDate(0, 0, 7) {
 		y, n := w.ISOWeek()
@@ -607,6 +617,9 @@ func (r Reader) Flow(ctx context.Context, customerID int64, projectKey string, s
 		out.Throughput = append(out.Throughput, *c)
 	}
 	sort.Slice(out.WIP, func(i, j int) bool { return out.WIP[i].AgeSeconds > out.WIP[j].AgeSeconds })
+	if len(out.WIP) > maxFlowItems {
+		out.WIP, out.Truncated = out.WIP[:maxFlowItems], true
+	}
 	for _, st := range statusTime {
 		st.MeanSeconds = st.TotalSeconds / int64(st.Issues)
 		out.TimeInStatus = append(out.TimeInStatus, *st)

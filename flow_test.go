@@ -529,3 +529,24 @@ func TestPersonWorkIsBounded(t *testing.T) {
 		t.Errorf("newest worklog kept first: %s", latest)
 	}
 }
+
+// A flow answer's issue lists are bounded; its percentiles count every
+// issue delivered in the period.
+func TestFlowListsAreBounded(t *testing.T) {
+	w := &world{}
+	for i := range 1100 {
+		key := fmt.Sprintf("FLOW-%d", 1000+i)
+		created := at("2026-03-02 09:00").Add(time.Duration(i) * time.Minute).Format("2006-01-02 15:04")
+		done := at("2026-03-03 09:00").Add(time.Duration(i) * time.Minute).Format("2006-01-02 15:04")
+		w.issue(created, key, created, "1", nil, "")
+		w.issue(done, key, created, "5", nil, "", status("1", "5"))
+	}
+	r, cust := openWorldOf(t, w)
+	f, err := r.Flow(context.Background(), cust, "FLOW", at("2026-03-01 00:00"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Truncated || len(f.Delivered) != 1000 || f.LeadTime.Count != 1100 {
+		t.Errorf("flow: truncated %v, %d delivered listed, lead time over %d", f.Truncated, len(f.Delivered), f.LeadTime.Count)
+	}
+}
