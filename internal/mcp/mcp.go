@@ -62,10 +62,11 @@ type tools struct {
 	customerID int64
 }
 
-// result renders v as the tool's structured result and as readable text: a
-// headline for people, then the JSON.
+// result renders v as the tool's structured result and as text: a headline
+// for people, then the same JSON for clients that read text only, compact
+// (indenting a large answer adds a third to its size).
 func result(headline string, v any) (*sdk.CallToolResult, any, error) {
-	data, err := json.MarshalIndent(v, "", "  ")
+	data, err := json.Marshal(v)
 	if err != nil {
 		return nil, nil, err
 	}
