@@ -619,3 +619,16 @@ func TestBackupWhileServing(t *testing.T) {
 		t.Errorf("the restored server does not open the secret: %d", status)
 	}
 }
+
+// A data directory made beforehand, or files restored from elsewhere, keep
+// their modes: serve warns when they are open to other users.
+func TestServeWarnsOfOpenPermissions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, dir)
+	if !strings.Contains(p.log(), "readable by other users") {
+		t.Errorf("no warning for a 0755 data directory:\n%s", p.log())
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -19,6 +21,8 @@ import (
 	"github.com/cogniscape/cogniscape/internal/jira"
 	"github.com/cogniscape/cogniscape/internal/mcp"
 	"github.com/cogniscape/cogniscape/internal/projector"
+	"github.com/cogniscape/cogniscape/internal/secret"
+	"github.com/cogniscape/cogniscape/internal/sqlite"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -62,6 +66,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	defer db.Close()
+	if c.database == "" {
+		warnOpenPermissions(c.data, logger)
+	}
 
 	db.SetRawRetention(*retention)
 	var fillDemo func(context.Context, func(), *slog.Logger)
@@ -150,6 +157,22 @@ func firstStart(ctx context.Context, c *common, db cogniscape.Store, stdout io.W
 	}
 	printFirstAdmin(stdout, c.baseURL(), email, password)
 	return nil
+}
+
+// warnOpenPermissions warns when the data directory, or a file in it, is
+// open to other users: Cogniscape creates them for the owner only, but a
+// directory made beforehand or files restored from elsewhere keep their own
+// modes, and the database holds every webhook body.
+func warnOpenPermissions(dir string, logger *slog.Logger) {
+	paths := []string{dir}
+	for _, name := range []string{sqlite.FileName, sqlite.FileName + "-wal", secret.KeyFile} {
+		paths = append(paths, filepath.Join(dir, name))
+	}
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			logger.Warn("readable by other users; restrict it to the owner", "path", p, "mode", fi.Mode().Perm().String())
+		}
+	}
 }
 
 // sweepRawBodies drops raw bodies of projected events older than the
