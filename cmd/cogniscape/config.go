@@ -40,6 +40,22 @@ func newFlagSet(name string, stderr io.Writer, getenv func(string) string, c *co
 	return fs
 }
 
+// envFlags sets the named flags from their environment twins
+// (COGNISCAPE_RAW_RETENTION for raw-retention), through the flags' own
+// parsers, so that a bad value is refused as it would be on the command
+// line. The command line, parsed after, still wins.
+func envFlags(fs *flag.FlagSet, getenv func(string) string, names ...string) error {
+	for _, name := range names {
+		env := "COGNISCAPE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+		if v := getenv(env); v != "" {
+			if err := fs.Set(name, v); err != nil {
+				return usageError{fmt.Sprintf("%s=%q: %v", env, v, err)}
+			}
+		}
+	}
+	return nil
+}
+
 func envOr(getenv func(string) string, key, def string) string {
 	if v := getenv(key); v != "" {
 		return v

@@ -375,3 +375,31 @@ func TestCustomersTakeTurns(t *testing.T) {
 		t.Errorf("lag %d", lag)
 	}
 }
+
+// replay honours --raw-retention as serve does: with 0, the raw bodies of
+// the events it replays are dropped, as serve would have dropped them.
+func TestReplayHonoursRawRetention(t *testing.T) {
+	dir := t.TempDir()
+	p := startServe(t, dir)
+	var tenant struct {
+		CustomerKey string `json:"customer_key"`
+		JiraSecret  string `json:"jira_secret"`
+	}
+	mustJSON(t, cli(t, dir, "tenant", "create", "--name", "Replay", "--json"), &tenant)
+	deliverAll(t, &app{url: p.url, key: tenant.CustomerKey, secret: tenant.JiraSecret}, cloudStory(t))
+	waitFor(t, func() bool { return lag(context.Background(), p.url) == 0 })
+	p.cmd.Process.Signal(interruptSignal)
+	<-p.exited
+	bodies := func() int {
+		var n int
+		openRaw(t, dir).QueryRow(`SELECT count(*) FROM events WHERE body IS NOT NULL`).Scan(&n)
+		return n
+	}
+	if n := bodies(); n == 0 {
+		t.Fatal("no raw bodies kept under the default retention")
+	}
+	cli(t, dir, "replay", "--raw-retention", "0")
+	if n := bodies(); n != 0 {
+		t.Errorf("%d raw bodies left after replay --raw-retention 0", n)
+	}
+}

@@ -19,6 +19,10 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	var c common
 	fs := newFlagSet("replay", stderr, getenv, &c)
 	key := fs.String("customer-key", "", "rebuild only this customer's graph (default: all)")
+	retention := fs.Duration("raw-retention", 7*24*time.Hour, "how long raw webhook bodies are kept after projection, as for serve; 0 drops them as events are replayed (env COGNISCAPE_RAW_RETENTION)")
+	if err := envFlags(fs, getenv, "raw-retention"); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -27,6 +31,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return err
 	}
 	defer db.Close()
+	db.SetRawRetention(*retention)
 	var customerID int64
 	if *key != "" {
 		cust, err := db.CustomerByKey(ctx, *key)

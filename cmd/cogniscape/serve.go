@@ -36,15 +36,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	trustedProxies := fs.String("trusted-proxies", getenv("COGNISCAPE_TRUSTED_PROXIES"), "comma-separated addresses or CIDR ranges of reverse proxies in front of Cogniscape whose X-Forwarded-For names the client, e.g. 127.0.0.1,::1; empty trusts none (env COGNISCAPE_TRUSTED_PROXIES)")
 	debugAddr := fs.String("debug-addr", getenv("COGNISCAPE_DEBUG_ADDR"), "listen address for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty. Keep it on loopback: profiles reveal memory (env COGNISCAPE_DEBUG_ADDR)")
 	demo := fs.Bool("demo", false, "start with a demo customer filled with 90 days of simulated Jira activity")
-	// Typed settings from the environment go through the flags' own parsers,
-	// so that a bad value is refused as it would be on the command line.
-	for _, name := range []string{"max-body", "projection", "raw-retention"} {
-		env := "COGNISCAPE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
-		if v := getenv(env); v != "" {
-			if err := fs.Set(name, v); err != nil {
-				return usageError{fmt.Sprintf("%s=%q: %v", env, v, err)}
-			}
-		}
+	if err := envFlags(fs, getenv, "max-body", "projection", "raw-retention"); err != nil {
+		return err
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
