@@ -92,10 +92,10 @@ func (r Reader) Neighbors(ctx context.Context, customerID int64, ref string, dep
 			}
 			// A hub (a project, a busy person) may have thousands of
 			// relations: read no more neighbours than an answer can show.
-			if room := maxNeighbors; len(from)+len(to) > room {
+			if len(from)+len(to) > maxNeighbors {
 				out.Truncated = true
-				from = from[:min(len(from), room)]
-				to = to[:min(len(to), room-len(from))]
+				from = from[:min(len(from), maxNeighbors)]
+				to = to[:min(len(to), maxNeighbors-len(from))]
 			}
 			ids := make([]int64, 0, len(from)+len(to))
 			for _, e := range from {

@@ -48,19 +48,8 @@ func demoStart(ctx context.Context, c *common, db cogniscape.Store, stdout io.Wr
 		if cust, creds, err = db.CreateCustomer(ctx, demoCustomer); err != nil {
 			return nil, fmt.Errorf("create demo customer: %w", err)
 		}
-		// Shown before anything else can fail: they are shown only once.
-		printCredentials(stdout, tenantJSON{CustomerKey: cust.Key, Name: cust.Name, JiraSecret: creds.JiraSecret,
-			APIToken: creds.APIToken, WebhookURL: c.webhookURL(cust.Key)}, c.baseURL())
-		email := envOr(c.getenv, "COGNISCAPE_ADMIN_EMAIL", firstAdminEmail)
-		switch password, err := createFirstAdmin(ctx, db, cust.ID, email); {
-		case cogniscape.ErrorCode(err) == cogniscape.ECONFLICT:
-			// The address is another customer's admin (a data directory
-			// that had a first customer before the demo).
-			fmt.Fprintf(stdout, "\nPortal: %s belongs to another customer; add a demo admin with: cogniscape user add --customer-key %s --email E --role admin\n", email, cust.Key)
-		case err != nil:
+		if err := showNewCustomer(ctx, c, db, stdout, cust, creds); err != nil {
 			return nil, err
-		default:
-			printFirstAdmin(stdout, c.baseURL(), email, password)
 		}
 	}
 	return func(ctx context.Context, appended func(), logger *slog.Logger) {

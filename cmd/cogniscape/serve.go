@@ -140,15 +140,28 @@ func firstStart(ctx context.Context, c *common, db cogniscape.Store, stdout io.W
 	if err != nil || cust == nil {
 		return err
 	}
-	// Shown before anything else can fail: they are shown only once.
+	return showNewCustomer(ctx, c, db, stdout, cust, creds)
+}
+
+// showNewCustomer prints a customer's credentials, which are shown only
+// once and so before anything else can fail, then creates its first portal
+// admin (COGNISCAPE_ADMIN_EMAIL) and prints how to sign in. An address that
+// is already another customer's admin is not an error: the customer gets
+// none, and the terminal says how to add one.
+func showNewCustomer(ctx context.Context, c *common, db cogniscape.Store, stdout io.Writer, cust *cogniscape.Customer, creds cogniscape.Credentials) error {
 	printCredentials(stdout, tenantJSON{CustomerKey: cust.Key, Name: cust.Name, JiraSecret: creds.JiraSecret,
 		APIToken: creds.APIToken, WebhookURL: c.webhookURL(cust.Key)}, c.baseURL())
 	email := envOr(c.getenv, "COGNISCAPE_ADMIN_EMAIL", firstAdminEmail)
+	addAdmin := fmt.Sprintf("cogniscape user add --customer-key %s --email E --role admin", cust.Key)
 	password, err := createFirstAdmin(ctx, db, cust.ID, email)
-	if err != nil {
-		return fmt.Errorf("%w (the customer above exists; add a portal admin with: cogniscape user add --customer-key %s --email E --role admin)", err, cust.Key)
+	switch {
+	case cogniscape.ErrorCode(err) == cogniscape.ECONFLICT:
+		fmt.Fprintf(stdout, "\nPortal: %s belongs to another customer; add an admin with: %s\n", email, addAdmin)
+	case err != nil:
+		return fmt.Errorf("%w (the customer above exists; add a portal admin with: %s)", err, addAdmin)
+	default:
+		printFirstAdmin(stdout, c.baseURL(), email, password)
 	}
-	printFirstAdmin(stdout, c.baseURL(), email, password)
 	return nil
 }
 

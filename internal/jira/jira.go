@@ -100,7 +100,7 @@ func (Source) DeliveryID(h http.Header) (identifier string, retry int) {
 	// Jira's are short decimal strings. Anything else is ours to bound, and
 	// is replaced by its hash rather than cut, so that two identifiers never
 	// become one (the identifier decides what is a duplicate).
-	if len(identifier) > 128 || !utf8.ValidString(identifier) || strings.ContainsRune(identifier, 0) {
+	if len(identifier) > 128 || !PlainID(identifier) && identifier != "" {
 		sum := sha256.Sum256([]byte(identifier))
 		identifier = "sha256:" + hex.EncodeToString(sum[:])
 	}

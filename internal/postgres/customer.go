@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/cogniscape/cogniscape"
 	"github.com/cogniscape/cogniscape/internal/secret"
@@ -243,7 +244,7 @@ func (db *DB) CheckMasterKey(ctx context.Context) error {
 		return unavailable("check master key", err)
 	}
 	if _, err := db.box.Open(sealed, key); err != nil {
-		return errors.New("the master key does not open the secrets in this database (every replica needs the same one)")
+		return fmt.Errorf("%w (every replica needs the same one)", secret.ErrWrongKey)
 	}
 	return nil
 }

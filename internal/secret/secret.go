@@ -21,6 +21,10 @@ import (
 	"github.com/cogniscape/cogniscape"
 )
 
+// ErrWrongKey means a master key cannot open the customer secrets a
+// database already holds.
+var ErrWrongKey = errors.New("the master key does not open the secrets in this database")
+
 // KeyFile is the name of the master key file created in the data directory
 // when COGNISCAPE_MASTER_KEY is not set.
 const KeyFile = "master.key"

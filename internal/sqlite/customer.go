@@ -236,7 +236,7 @@ func (db *DB) CheckMasterKey(ctx context.Context) error {
 		return unavailable("check master key", err)
 	}
 	if _, err := db.box.Open(sealed, key); err != nil {
-		return errors.New("the master key does not open the secrets in this database")
+		return secret.ErrWrongKey
 	}
 	return nil
 }

@@ -425,9 +425,7 @@ func (db *DB) restartWAL() {
 		return
 	}
 	db.walFrames.Store(0) // until the checkpointer measures again
-	if _, err := db.write.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); isIOError(err) {
-		db.wal.fail(fmt.Errorf("checkpoint: %w", err))
-	}
+	db.checkpointOn(db.write)
 }
 
 // runCheckpointer copies the WAL into the database file every half second,
@@ -462,17 +460,25 @@ func (db *DB) checkpoint() bool {
 	if db.wal.err() != nil {
 		return false
 	}
-	var busy, frames, backfilled int64
-	err := db.ckpt.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &backfilled)
-	switch {
-	case err == nil:
+	frames, backfilled, ok := db.checkpointOn(db.ckpt)
+	if ok {
 		db.walFrames.Store(frames)
 		db.walBacklog.Store(frames - backfilled)
-	case isIOError(err):
-		db.wal.fail(fmt.Errorf("checkpoint: %w", err))
-		return false
 	}
-	return true
+	return db.wal.err() == nil
+}
+
+// checkpointOn runs a passive checkpoint on conn and returns the WAL's
+// frames and how many are in the database file. An I/O error fails the
+// store, as a failed fsync does; anything else (a busy reader) is left for
+// the next checkpoint.
+func (db *DB) checkpointOn(conn *sql.DB) (frames, backfilled int64, ok bool) {
+	var busy int64
+	err := conn.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &backfilled)
+	if isIOError(err) {
+		db.wal.fail(fmt.Errorf("checkpoint: %w", err))
+	}
+	return frames, backfilled, err == nil
 }
 
 // drainOnStop finishes what was queued before Close.
