@@ -29,14 +29,14 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if c.database != "" {
 		return usageError{"backup: on PostgreSQL, back up the database with its own tools (pg_dump), and keep COGNISCAPE_MASTER_KEY"}
 	}
-	if err := os.Mkdir(*out, 0o700); err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
 	store, err := c.openStore()
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	if err := os.Mkdir(*out, 0o700); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
 	db := store.(*sqlite.DB)
 	if err := db.Backup(ctx, filepath.Join(*out, sqlite.FileName)); err != nil {
 		return err
